@@ -1,0 +1,13 @@
+//! Zhaoshang domain: value types that can only be built valid, the entities of the
+//! foundation (organizations, users, alliances), the role table of DESIGN.md §2 and the
+//! errors every use case speaks. Pure Rust: no I/O, no diesel, no actix.
+
+pub mod alliance;
+pub mod auth;
+pub mod error;
+pub mod labels;
+pub mod org;
+pub mod text;
+pub mod user;
+
+pub use error::{DomainError, FieldViolation};

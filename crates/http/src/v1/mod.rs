@@ -1,0 +1,39 @@
+//! The `/v1` resources, one module each.
+
+pub mod alliances;
+pub mod auth;
+pub mod meta;
+pub mod organizations;
+pub mod service_accounts;
+pub mod users;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// The `Idempotency-Key` header of a POST.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Makes a retry safe: the first response is replayed; the same key with another body is
+    /// 422. 1-255 visible ASCII characters, scoped to the caller, kept at least 24 h.
+    #[serde(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
+/// The `If-Match` header of a write.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The version (ETag) the change is based on; a stale one is 412.
+    #[serde(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+/// The `If-None-Match` header of a read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatch {
+    /// The version (ETag) the client holds; 304 when it is still current.
+    #[serde(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+}

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE alliance_members;
+DROP TABLE alliances;
+DROP TABLE refresh_tokens;
+DROP TABLE service_account_scopes;
+DROP TABLE service_accounts;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE org_closure;
+DROP TABLE organizations;
+DROP TABLE app_settings;

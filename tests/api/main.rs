@@ -1,0 +1,13 @@
+//! Black-box tests: each test starts the real application on a fresh database and speaks
+//! HTTP to it. Every test runs twice, on SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod support;
+
+mod alliances;
+mod auth;
+mod contract;
+mod migrations;
+mod organizations;
+mod users;

@@ -3,7 +3,6 @@
 
 use serde_json::json;
 
-
 both!(round_trip_create_read_list_update, |app| async move {
     let province = app.org(None, "province", "YN").await;
     let (_, admin) = app.user(&province, "yn.admin", "org_admin").await;

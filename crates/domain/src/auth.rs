@@ -74,6 +74,43 @@ impl Caller {
     }
 }
 
+/// How the caller's organization relates to a record's owner organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The owner is the caller's own organization.
+    Own,
+    /// The owner is a descendant of the caller's organization.
+    Superior,
+    /// Anything else (alliance partner, ancestor, stranger).
+    Other,
+}
+
+/// Whether the caller may create or change investment records (enterprises, projects, fund
+/// arrivals, signing events, visits, tickets) owned by an organization in `relation` to it
+/// (DESIGN.md §2): officers, leaders and org admins of the owner; leaders and org admins of a
+/// superior; sysadmins; a service account with `write_scope` for its own organization.
+pub fn may_edit_records(caller: &Caller, relation: Relation, write_scope: Scope) -> bool {
+    if caller.is_sysadmin() {
+        return true;
+    }
+    match (caller.kind, relation) {
+        (PrincipalKind::Service, Relation::Own) => caller.scopes.contains(&write_scope),
+        (PrincipalKind::Service, _) => false,
+        (PrincipalKind::User, Relation::Own) => {
+            caller.roles.iter().any(|r| matches!(r, Role::Officer | Role::Leader | Role::OrgAdmin))
+        }
+        (PrincipalKind::User, Relation::Superior) => {
+            caller.roles.iter().any(|r| matches!(r, Role::Leader | Role::OrgAdmin))
+        }
+        (PrincipalKind::User, Relation::Other) => false,
+    }
+}
+
+/// Leaders (and sysadmins) move project stages backward and reopen dropped projects.
+pub fn is_leader(caller: &Caller) -> bool {
+    caller.is_sysadmin() || caller.has_role(Role::Leader)
+}
+
 /// Roles a caller may grant to a user: a sysadmin grants any, an org admin any but sysadmin.
 pub fn may_grant(caller: &Caller, role: Role) -> bool {
     caller.is_sysadmin() || (caller.has_role(Role::OrgAdmin) && role != Role::Sysadmin)
@@ -107,6 +144,23 @@ mod tests {
         assert!(!may_grant(&officer, Role::Viewer));
         let sys = caller(PrincipalKind::User, vec![Role::Sysadmin], vec![]);
         assert!(may_grant(&sys, Role::Sysadmin));
+    }
+
+    #[test]
+    fn record_editing_table() {
+        let user = |roles: Vec<Role>| caller(PrincipalKind::User, roles, vec![]);
+        let w = Scope::ProjectsWrite;
+        assert!(may_edit_records(&user(vec![Role::Officer]), Relation::Own, w));
+        assert!(!may_edit_records(&user(vec![Role::Officer]), Relation::Superior, w));
+        assert!(may_edit_records(&user(vec![Role::Leader]), Relation::Superior, w));
+        assert!(may_edit_records(&user(vec![Role::OrgAdmin]), Relation::Superior, w));
+        assert!(!may_edit_records(&user(vec![Role::Viewer, Role::Member, Role::PartySecretary]), Relation::Own, w));
+        assert!(!may_edit_records(&user(vec![Role::Leader, Role::OrgAdmin]), Relation::Other, w));
+        assert!(may_edit_records(&user(vec![Role::Sysadmin]), Relation::Other, w));
+        let svc = caller(PrincipalKind::Service, vec![], vec![Scope::ProjectsWrite]);
+        assert!(may_edit_records(&svc, Relation::Own, w));
+        assert!(!may_edit_records(&svc, Relation::Superior, w));
+        assert!(!may_edit_records(&svc, Relation::Own, Scope::EnterprisesWrite));
     }
 
     #[test]

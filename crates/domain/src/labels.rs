@@ -60,6 +60,12 @@ pub fn all() -> Vec<EnumLabels> {
         crate::auth::Role::LABELS,
         crate::auth::Scope::LABELS,
         crate::alliance::MembershipState::LABELS,
+        crate::enterprise::Ownership::LABELS,
+        crate::enterprise::IndustrySection::LABELS,
+        crate::project::Stage::LABELS,
+        crate::project::DropReason::LABELS,
+        crate::project::ProjectCategory::LABELS,
+        crate::project::InvestmentType::LABELS,
     ]
 }
 

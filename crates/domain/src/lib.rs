@@ -4,9 +4,12 @@
 
 pub mod alliance;
 pub mod auth;
+pub mod enterprise;
 pub mod error;
 pub mod labels;
+pub mod money;
 pub mod org;
+pub mod project;
 pub mod text;
 pub mod user;
 

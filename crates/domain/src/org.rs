@@ -129,3 +129,10 @@ pub struct Organization {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// Today's date in one of the accepted time zones (all fixed offsets without daylight saving:
+/// China Standard Time, and UTC+6 for Asia/Urumqi).
+pub fn today_in(time_zone: &str, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let offset_hours = if time_zone == "Asia/Urumqi" { 6 } else { 8 };
+    (now + chrono::Duration::hours(offset_hours)).date_naive()
+}

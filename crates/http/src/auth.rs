@@ -165,11 +165,13 @@ async fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "send Authorization: Bearer <access token>"))?;
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
     let token = header
         .to_str()
         .ok()
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
+        .and_then(|h| h.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "send Authorization: Bearer <access token>"))?;
     let claims = verify_access_token(&state.keys, token)?;

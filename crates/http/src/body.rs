@@ -32,26 +32,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 ))
                 .into());
             }
-            let declared = req
-                .headers()
-                .get(actix_web::http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok());
-            if declared.is_some_and(|n| n > limit) {
-                return Err(ApiError::PayloadTooLarge { limit }.into());
-            }
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| ApiError::bad_request("MALFORMED_BODY", format!("cannot read the body: {e}")))?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit }.into());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            let bytes = read_limited(&req, &mut payload, limit).await?;
             parse(&bytes).map(Body).map_err(Into::into)
         })
     }
+}
+
+/// Reads a whole body, refusing one larger than `limit` (413) before reading it when its
+/// `Content-Length` says so, and while reading otherwise.
+pub async fn read_limited(
+    req: &HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("MALFORMED_BODY", format!("cannot read the body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// Parses JSON into `T`, naming the failing field.
@@ -173,6 +183,9 @@ mod tests {
     #[test]
     fn malformed_json_is_400() {
         assert!(matches!(parse::<Req>(b"{\"name\":"), Err(ApiError::BadRequest { code: "MALFORMED_JSON", .. })));
-        assert!(matches!(parse::<Req>(b"{} trailing"), Err(ApiError::BadRequest { code: "MALFORMED_JSON", .. })));
+        assert!(matches!(
+            parse::<Req>(br#"{"name":"a","count":1} trailing"#),
+            Err(ApiError::BadRequest { code: "MALFORMED_JSON", .. })
+        ));
     }
 }

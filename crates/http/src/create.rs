@@ -15,16 +15,26 @@ use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// What a create use case answers: the resource as JSON, where it lives, and its version.
+/// What a POST use case answers: the resource as JSON, its status, and where it lives.
 pub struct Created {
     pub body: serde_json::Value,
-    pub location: String,
-    pub version: i64,
+    pub location: Option<String>,
+    pub status: u16,
 }
 
 impl Created {
-    pub fn new<T: Serialize>(body: &T, location: String, version: i64) -> Self {
-        Created { body: serde_json::to_value(body).unwrap_or(serde_json::Value::Null), location, version }
+    /// 201 with `Location`.
+    pub fn new<T: Serialize>(body: &T, location: String, _version: i64) -> Self {
+        Created {
+            body: serde_json::to_value(body).unwrap_or(serde_json::Value::Null),
+            location: Some(location),
+            status: 201,
+        }
+    }
+
+    /// 200: a state change answered with the resource afterwards.
+    pub fn ok<T: Serialize>(body: &T) -> Self {
+        Created { body: serde_json::to_value(body).unwrap_or(serde_json::Value::Null), location: None, status: 200 }
     }
 }
 
@@ -78,7 +88,7 @@ fn stored_to_response(s: &StoredResponse, replayed: bool) -> HttpResponse {
     res.body(s.body.clone())
 }
 
-/// Runs a create use case in one write transaction with idempotency.
+/// Runs a POST use case in one write transaction with idempotency.
 pub async fn create<B, T, F, R>(
     state: &AppState,
     req: &HttpRequest,
@@ -119,8 +129,8 @@ where
                 let created = render(value);
                 let stored = StoredResponse {
                     request_hash: hash.clone(),
-                    status: 201,
-                    location: Some(created.location),
+                    status: i32::from(created.status),
+                    location: created.location,
                     body: created.body.to_string(),
                 };
                 if let Some(k) = &key {

@@ -79,8 +79,9 @@ fn with_members(conn: &mut DbConn, rows: Vec<AllianceRow>) -> StoreResult<Vec<Al
         .collect())
 }
 
-/// Alliances the caller sees: those with a membership (in any state, so an invitation can be
-/// read and accepted) of an organization in its subtree, and those its ancestors are active in.
+/// Alliances the caller sees: those with a current membership (invited, so the invitation can
+/// be read and accepted, or active) of an organization in its subtree, and those its ancestors
+/// are active in. An organization that left or was removed no longer sees the alliance.
 fn visible(vis: &Visibility) -> alliances::BoxedQuery<'static, MultiBackend> {
     let q = alliances::table.into_boxed();
     if vis.all {
@@ -92,6 +93,10 @@ fn visible(vis: &Visibility) -> alliances::BoxedQuery<'static, MultiBackend> {
             .eq_any(
                 alliance_members::table
                     .filter(alliance_members::organization_id.eq_any(subtree_ids!(org.clone())))
+                    .filter(
+                        alliance_members::state
+                            .eq_any([MembershipState::Invited.as_str(), MembershipState::Active.as_str()]),
+                    )
                     .select(alliance_members::alliance_id),
             )
             .or(alliances::id.eq_any(vis.alliance_ids.clone())),

@@ -4,12 +4,17 @@
 
 pub mod alliances;
 pub mod db;
+pub mod enterprises;
+pub mod funds;
 pub mod idempotency;
 pub mod orgs;
 pub mod page;
+pub mod projects;
+pub mod records;
 pub mod schema;
 pub mod scope;
 pub mod settings;
+pub mod signing;
 pub mod tokens;
 pub mod users;
 

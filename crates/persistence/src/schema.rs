@@ -125,12 +125,197 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enterprises (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        uscc -> Nullable<Text>,
+        country -> Text,
+        region_code -> Nullable<Text>,
+        industry -> Nullable<Text>,
+        ownership -> Text,
+        fortune_global_500 -> Bool,
+        china_500 -> Bool,
+        china_private_500 -> Bool,
+        listed -> Bool,
+        exchange -> Nullable<Text>,
+        ticker -> Nullable<Text>,
+        website -> Nullable<Text>,
+        notes -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    enterprise_contacts (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        title -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    shares (record_kind, record_id, alliance_id) {
+        record_kind -> Text,
+        record_id -> Text,
+        alliance_id -> Text,
+        shared_by -> Text,
+        shared_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        enterprise_id -> Nullable<Text>,
+        category -> Text,
+        industry -> Nullable<Text>,
+        investment_type -> Text,
+        contract_amount_minor -> BigInt,
+        contract_currency -> Text,
+        contract_cny_minor -> BigInt,
+        fixed_asset_cny_minor -> Nullable<BigInt>,
+        expected_jobs -> Nullable<Integer>,
+        origin_country -> Text,
+        origin_region_code -> Nullable<Text>,
+        foreign_investment -> Bool,
+        leader_user_id -> Nullable<Text>,
+        plan -> Text,
+        expected_signing_on -> Nullable<Date>,
+        expected_start_on -> Nullable<Date>,
+        expected_production_on -> Nullable<Date>,
+        description -> Text,
+        stage -> Text,
+        stage_since -> Date,
+        negotiating_on -> Nullable<Date>,
+        signed_on -> Nullable<Date>,
+        landed_on -> Nullable<Date>,
+        under_construction_on -> Nullable<Date>,
+        in_production_on -> Nullable<Date>,
+        at_capacity_on -> Nullable<Date>,
+        dropped_on -> Nullable<Date>,
+        drop_reason -> Nullable<Text>,
+        signed_key -> Date,
+        funds_arrived_cny_minor -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    project_tags (project_id, tag) {
+        project_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    project_team (project_id, user_id) {
+        project_id -> Text,
+        user_id -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    project_milestones (project_id, position) {
+        project_id -> Text,
+        position -> Integer,
+        title -> Text,
+        due_on -> Date,
+        done_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    project_transitions (id) {
+        id -> Text,
+        project_id -> Text,
+        from_stage -> Text,
+        to_stage -> Text,
+        effective_on -> Date,
+        reason -> Nullable<Text>,
+        drop_reason -> Nullable<Text>,
+        note -> Text,
+        actor_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_arrivals (id) {
+        id -> Text,
+        project_id -> Text,
+        arrived_on -> Date,
+        amount_minor -> BigInt,
+        currency -> Text,
+        cny_minor -> BigInt,
+        note -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_events (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        name -> Text,
+        held_on -> Date,
+        place -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_event_projects (event_id, project_id) {
+        event_id -> Text,
+        project_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        cny_minor -> BigInt,
+        attached_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(service_accounts -> organizations (organization_id));
 diesel::joinable!(service_account_scopes -> service_accounts (service_account_id));
 diesel::joinable!(alliance_members -> alliances (alliance_id));
 diesel::joinable!(alliance_members -> organizations (organization_id));
+diesel::joinable!(enterprise_contacts -> enterprises (enterprise_id));
+diesel::joinable!(projects -> enterprises (enterprise_id));
+diesel::joinable!(project_tags -> projects (project_id));
+diesel::joinable!(project_team -> projects (project_id));
+diesel::joinable!(project_milestones -> projects (project_id));
+diesel::joinable!(project_transitions -> projects (project_id));
+diesel::joinable!(fund_arrivals -> projects (project_id));
+diesel::joinable!(signing_event_projects -> signing_events (event_id));
+diesel::joinable!(signing_event_projects -> projects (project_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -144,4 +329,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     alliances,
     alliance_members,
     idempotency_keys,
+    enterprises,
+    enterprise_contacts,
+    shares,
+    projects,
+    project_tags,
+    project_team,
+    project_milestones,
+    project_transitions,
+    fund_arrivals,
+    signing_events,
+    signing_event_projects,
 );

@@ -235,11 +235,14 @@ pub fn update(
             DomainError::forbidden("only an org admin of the user's organization or a superior edits users").into()
         );
     }
+    // A user holding a role the caller may not grant is beyond the caller: an org admin cannot
+    // demote, disable, reset the password of, or otherwise change a platform operator.
+    if current.roles.iter().any(|r| !may_grant(caller, *r)) {
+        return Err(DomainError::forbidden("you may not change a user holding a role you may not grant").into());
+    }
     check_version(if_match, current.version)?;
     if let Some(roles) = &patch.roles {
         check_grants(caller, roles)?;
-        // Taking a role away is granting in reverse: an org admin cannot demote a sysadmin.
-        check_grants(caller, &current.roles)?;
         if current.id == caller.principal_id && !roles.contains(&Role::OrgAdmin) && !roles.contains(&Role::Sysadmin) {
             return Err(
                 DomainError::conflict("SELF_DEMOTION", "you cannot take your own administrator role away").into()
@@ -268,6 +271,8 @@ pub fn update(
                 users::locked_until.eq(None::<chrono::NaiveDateTime>),
             ))
             .execute(conn)?;
+        // A reset password ends every session: whoever held the old one is logged out.
+        crate::tokens::revoke_all_for_user(conn, id, t)?;
     }
     if let Some(roles) = patch.roles {
         diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn)?;
@@ -302,25 +307,49 @@ pub fn find_for_login(conn: &mut DbConn, username: &str) -> StoreResult<Option<L
     }))
 }
 
-/// Counts a failed login in the database (so it holds across instances) and locks the account
-/// for `lock` after `max_failures` consecutive failures.
-pub fn record_login_failure(
+/// Whether a login attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Claimed and counted as a failure until [`crate::users::record_login_success`] clears it.
+    Claimed,
+    /// The account is locked until this instant.
+    Locked { until: chrono::NaiveDateTime },
+    /// No such account (any more).
+    Unknown,
+}
+
+/// Claims one login attempt of `user_id` *before* its password is checked: counts it as a
+/// failure and, at the `max_failures`-th, locks the account for `lock`; refuses while locked.
+/// The check and the count are one conditional `UPDATE` (a row lock on PostgreSQL, the write
+/// lock on SQLite), so parallel guesses get no more password checks than sequential ones.
+/// Run in a write transaction.
+pub fn claim_login_attempt(
     conn: &mut DbConn,
     user_id: &str,
+    now: chrono::NaiveDateTime,
     max_failures: i32,
     lock: chrono::Duration,
-) -> StoreResult<()> {
-    let t = now();
-    diesel::update(users::table.filter(users::id.eq(user_id)))
+) -> StoreResult<LoginAttempt> {
+    let unlocked = users::locked_until.is_null().or(users::locked_until.le(now));
+    let n = diesel::update(users::table.filter(users::id.eq(user_id)).filter(unlocked))
         .set(users::failed_logins.eq(users::failed_logins + 1))
         .execute(conn)?;
+    if n == 0 {
+        let until: Option<Option<chrono::NaiveDateTime>> =
+            users::table.filter(users::id.eq(user_id)).select(users::locked_until).first(conn).optional()?;
+        return Ok(match until {
+            Some(Some(until)) => LoginAttempt::Locked { until },
+            // Unlocked yet not updated: it cannot be; answer as for a vanished account.
+            Some(None) | None => LoginAttempt::Unknown,
+        });
+    }
     let failures: i32 = users::table.filter(users::id.eq(user_id)).select(users::failed_logins).first(conn)?;
     if failures >= max_failures {
         diesel::update(users::table.filter(users::id.eq(user_id)))
-            .set((users::locked_until.eq(Some(t + lock)), users::failed_logins.eq(0)))
+            .set((users::locked_until.eq(Some(now + lock)), users::failed_logins.eq(0)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(LoginAttempt::Claimed)
 }
 
 pub fn record_login_success(conn: &mut DbConn, user_id: &str) -> StoreResult<()> {

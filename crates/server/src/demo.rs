@@ -40,6 +40,7 @@ const ORGS: &[(&str, Option<&str>, OrgLevel, &str, &str)] = &[
     ("SC-MY", None, OrgLevel::Prefecture, "绵阳市经济合作局", "510700"),
     ("SC-MY-YRD", Some("SC-MY"), OrgLevel::Team, "绵阳驻长三角双招双引小分队", "510700"),
     ("SC-MY-GBA", Some("SC-MY"), OrgLevel::Team, "绵阳驻粤港澳大湾区双招双引小分队", "510700"),
+    ("JS-ZJ-EDZ", None, OrgLevel::Park, "镇江经济技术开发区", "321100"),
 ];
 
 fn seeder() -> Caller {
@@ -113,9 +114,323 @@ pub fn seed(conn: &mut DbConn, password_hash: &str) -> Result<bool, StoreError> 
             alliances::change_membership(c, &caller, &alliance.id, &id(member), MembershipAction::Invite)?;
             alliances::change_membership(c, &caller, &alliance.id, &id(member), MembershipAction::Accept)?;
         }
+        projects::seed(c, &caller, &ids)?;
         settings::get_or_create(c, MARKER, || zs_persistence::now().to_string())?;
         Ok(true)
     })
+}
+
+/// Demo projects drawn from the seed articles, across their stages, with fund arrivals and
+/// signing events whose counts and totals are the articles' figures.
+mod projects {
+    use std::collections::HashMap;
+
+    use chrono::NaiveDate;
+    use zs_domain::auth::Caller;
+    use zs_domain::money::Money;
+    use zs_domain::project::{InvestmentType, ProjectCategory, Stage, TransitionRequest};
+    use zs_persistence::projects::{self, NewProject, ProjectFields};
+    use zs_persistence::scope::Visibility;
+    use zs_persistence::{funds, signing, DbConn, StoreError};
+
+    const YI: i64 = 100_000_000 * 100; // one 亿 yuan, in fen
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
+    }
+
+    fn cny(fen: i64) -> Money {
+        Money { amount_minor: fen, currency: *b"CNY", cny_minor: fen }
+    }
+
+    fn fields(
+        name: &str,
+        category: ProjectCategory,
+        amount_fen: i64,
+        description: &str,
+        tags: &[&str],
+    ) -> ProjectFields {
+        ProjectFields {
+            name: name.to_owned(),
+            enterprise_id: None,
+            category,
+            industry: Some(zs_domain::enterprise::IndustrySection::C),
+            chain_tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            investment_type: InvestmentType::New,
+            contract_amount: cny(amount_fen),
+            fixed_asset_cny_minor: None,
+            expected_jobs: None,
+            origin_country: "CN".to_owned(),
+            origin_region_code: None,
+            foreign_investment: false,
+            leader_user_id: None,
+            team: vec![],
+            plan: String::new(),
+            milestones: vec![],
+            expected_signing_on: None,
+            expected_start_on: None,
+            expected_production_on: None,
+            description: description.to_owned(),
+        }
+    }
+
+    struct Seeder<'a> {
+        conn: &'a mut DbConn,
+        caller: &'a Caller,
+        vis: Visibility,
+    }
+
+    impl Seeder<'_> {
+        /// An investor enterprise of `owner`.
+        fn enterprise(
+            &mut self,
+            owner: &str,
+            name: &str,
+            country: &str,
+            ownership: zs_domain::enterprise::Ownership,
+            fortune_global_500: bool,
+            listing: Option<(&str, &str)>,
+        ) -> Result<String, StoreError> {
+            let (e, _) = zs_persistence::enterprises::create(
+                self.conn,
+                self.caller,
+                &self.vis,
+                zs_persistence::enterprises::NewEnterprise {
+                    id: None,
+                    owner_organization_id: owner.to_owned(),
+                    fields: zs_persistence::enterprises::EnterpriseFields {
+                        name: name.to_owned(),
+                        uscc: None,
+                        country: country.to_owned(),
+                        region_code: None,
+                        industry: Some(zs_domain::enterprise::IndustrySection::C),
+                        ownership,
+                        fortune_global_500,
+                        china_500: false,
+                        china_private_500: false,
+                        listed: listing.is_some(),
+                        exchange: listing.map(|(x, _)| x.to_owned()),
+                        ticker: listing.map(|(_, t)| t.to_owned()),
+                        website: None,
+                        notes: String::new(),
+                    },
+                },
+            )?;
+            Ok(e.id)
+        }
+
+        /// Creates a project as a lead on `lead_on` and walks it through `(stage, date)` steps.
+        fn project(
+            &mut self,
+            owner: &str,
+            lead_on: &str,
+            f: ProjectFields,
+            steps: &[(Stage, &str)],
+        ) -> Result<String, StoreError> {
+            let p = projects::create(
+                self.conn,
+                self.caller,
+                &self.vis,
+                NewProject {
+                    id: None,
+                    owner_organization_id: owner.to_owned(),
+                    lead_on: Some(day(lead_on)),
+                    fields: f,
+                },
+            )?;
+            for (stage, on) in steps {
+                let req = TransitionRequest { target: *stage, effective_on: day(on), reason: None, drop_reason: None };
+                projects::transition(self.conn, self.caller, &self.vis, &p.id, req, String::new(), None)?;
+            }
+            Ok(p.id)
+        }
+    }
+
+    pub fn seed(conn: &mut DbConn, caller: &Caller, orgs: &HashMap<&str, String>) -> Result<(), StoreError> {
+        let org = |code: &str| orgs.get(code).cloned().unwrap_or_default();
+        let vis = Visibility { organization_id: String::new(), all: true, alliance_ids: vec![] };
+        let mut s = Seeder { conn, caller, vis };
+        use ProjectCategory::*;
+        use Stage::*;
+
+        // Liangjiang: the 西洽会 signings of 2021-05-21 (over 3.3 billion yuan) …
+        let lj = org("CQ-LJ");
+        use zs_domain::enterprise::Ownership;
+        let magna = s.enterprise(
+            &lj,
+            "麦格纳国际（Magna International）",
+            "CA",
+            Ownership::Foreign,
+            true,
+            Some(("NYSE", "MGA")),
+        )?;
+        let kaigao = s.enterprise(&lj, "香港凯高集团", "HK", Ownership::Foreign, false, None)?;
+        let miaomiaoce = s.enterprise(&lj, "秒秒测科技", "CN", Ownership::Private, false, None)?;
+        let mut xiqia = vec![];
+        for (name, yi_tenths, investor, foreign) in [
+            ("麦格纳座椅（中国）研发中心项目", 150, &magna, true),
+            ("香港凯高集团研发运营基地项目", 100, &kaigao, true),
+            ("秒秒测智能终端总部基地项目", 85, &miaomiaoce, false),
+        ] {
+            let mut f =
+                fields(name, ScienceTechnology, yi_tenths * YI / 10, "西洽会期间签约落户两江新区", &["科技创新"]);
+            f.enterprise_id = Some(investor.clone());
+            f.foreign_investment = foreign;
+            xiqia.push(s.project(&lj, "2021-03-01", f, &[(Signed, "2021-05-21")])?);
+        }
+        let event = signing::create(
+            s.conn,
+            s.caller,
+            &s.vis,
+            None,
+            &lj,
+            signing::EventFields {
+                name: "西洽会两江新区项目签约".to_owned(),
+                held_on: day("2021-05-21"),
+                place: "重庆".to_owned(),
+            },
+        )?;
+        for p in &xiqia {
+            signing::attach(s.conn, s.caller, &s.vis, &event.id, p, None)?;
+        }
+        // … and the 2021-06-16 ceremony: 31 projects, about 92.5 billion yuan.
+        let ceremony = signing::create(
+            s.conn,
+            s.caller,
+            &s.vis,
+            None,
+            &lj,
+            signing::EventFields {
+                name: "两江新区重点科创项目集中签约活动".to_owned(),
+                held_on: day("2021-06-16"),
+                place: "重庆两江新区".to_owned(),
+            },
+        )?;
+        for n in 1..=31 {
+            // 30 × 29.8 亿 + 1 × 31 亿 = 925 亿
+            let fen = if n == 31 { 31 * YI } else { 298 * YI / 10 };
+            let f = fields(
+                &format!("两江新区重点科创项目（第{n:02}号）"),
+                ScienceTechnology,
+                fen,
+                "集中签约活动签约项目",
+                &["科技创新"],
+            );
+            let p = s.project(&lj, "2021-04-01", f, &[(Signed, "2021-06-16")])?;
+            signing::attach(s.conn, s.caller, &s.vis, &ceremony.id, &p, None)?;
+        }
+
+        // Zhenjiang development zone: landed key projects.
+        let zj = org("JS-ZJ-EDZ");
+        let haibin_group = s.enterprise(&zj, "海滨集团", "CN", Ownership::Private, false, None)?;
+        let mut haibin_fields = fields("海滨集团热电联产项目", Industrial, 60 * YI, "投资60亿元，已落地", &["能源"]);
+        haibin_fields.enterprise_id = Some(haibin_group);
+        let haibin = s.project(
+            &zj,
+            "2019-03-01",
+            haibin_fields,
+            &[(Signed, "2019-06-18"), (Landed, "2019-09-01"), (UnderConstruction, "2019-11-15")],
+        )?;
+        funds::add(
+            s.conn,
+            s.caller,
+            &s.vis,
+            &haibin,
+            funds::NewFundArrival {
+                id: None,
+                arrived_on: day("2019-12-31"),
+                amount: cny(12 * YI),
+                note: "首期到位".to_owned(),
+            },
+        )?;
+        funds::add(
+            s.conn,
+            s.caller,
+            &s.vis,
+            &haibin,
+            funds::NewFundArrival {
+                id: None,
+                arrived_on: day("2020-06-30"),
+                amount: cny(18 * YI),
+                note: "二期到位".to_owned(),
+            },
+        )?;
+        let mengshi = s.enterprise(&zj, "猛狮新能源科技", "CN", Ownership::Private, false, Some(("SZSE", "002684")))?;
+        let mut mengshi_fields = fields("猛狮集团储能电站项目", Industrial, 20 * YI, "投资20亿元，已落地", &["新能源"]);
+        mengshi_fields.enterprise_id = Some(mengshi);
+        s.project(&zj, "2019-04-01", mengshi_fields, &[(Signed, "2019-07-10"), (Landed, "2019-10-08")])?;
+        s.project(
+            &zj,
+            "2019-05-01",
+            fields("上海电驱动通用底盘项目", Industrial, 10 * YI, "投资10亿元，已落地", &["汽车"]),
+            &[(Signed, "2019-08-20"), (Landed, "2019-11-01")],
+        )?;
+
+        // Ruili border park: textile projects brought in by the four-level alliance, and
+        // Xingwang, from signing to production in 57 days.
+        let park = org("YN-DH-RL-PARK");
+        let xingwang_co = s.enterprise(&park, "兴旺精密制造（东莞）有限公司", "CN", Ownership::Private, false, None)?;
+        let mut xingwang_fields = fields(
+            "兴旺精密制造（东莞）公司瑞丽项目",
+            Industrial,
+            3 * YI,
+            "原计划外迁东南亚，57天实现签约、建设、投产",
+            &["纺织服装", "精密制造"],
+        );
+        xingwang_fields.enterprise_id = Some(xingwang_co);
+        xingwang_fields.origin_region_code = Some("441900".to_owned());
+        let xingwang = s.project(
+            &park,
+            "2023-01-10",
+            xingwang_fields,
+            &[
+                (Signed, "2023-03-01"),
+                (Landed, "2023-03-05"),
+                (UnderConstruction, "2023-03-10"),
+                (InProduction, "2023-04-27"),
+            ],
+        )?;
+        funds::add(
+            s.conn,
+            s.caller,
+            &s.vis,
+            &xingwang,
+            funds::NewFundArrival {
+                id: None,
+                arrived_on: day("2023-04-20"),
+                amount: cny(YI),
+                note: "设备投资到位".to_owned(),
+            },
+        )?;
+        s.project(
+            &park,
+            "2023-02-01",
+            fields("纽维服饰成衣制造项目", Industrial, 2 * YI, "纺织服装龙头项目", &["纺织服装"]),
+            &[(Signed, "2023-05-12"), (Landed, "2023-06-01")],
+        )?;
+        s.project(
+            &park,
+            "2023-02-15",
+            fields("永兴旺数据连接设备生产项目", Industrial, 15 * YI / 10, "链主带动项目", &["电子信息"]),
+            &[(Negotiating, "2023-04-01"), (Signed, "2023-08-08")],
+        )?;
+
+        // Jiangjin: a project being tracked.
+        s.project(
+            &org("CQ-JJ"),
+            "2024-09-01",
+            fields("中瑞双语学校项目", ModernServices, 5 * YI, "跟踪洽谈中", &["教育"]),
+            &[(Negotiating, "2024-10-15")],
+        )?;
+        // Mianyang's Greater Bay Area team: a lead from Shenzhen's optics industry.
+        s.project(
+            &org("SC-MY-GBA"),
+            "2026-09-01",
+            fields("深圳光电子产业链招引线索", Industrial, 0, "与深圳市光电子行业协会党支部联建中获得", &["光电"]),
+            &[],
+        )?;
+        Ok(())
+    }
 }
 
 /// The demo logins as printable lines.

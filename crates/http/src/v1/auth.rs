@@ -1,12 +1,16 @@
 //! `/v1/auth`: login, refresh, logout, and client credentials for partner systems.
 
+use actix_web::http::header;
 use actix_web::{post, web, HttpMessage, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zs_domain::auth::{PrincipalKind, Scope};
 use zs_persistence::tokens::{self, Rotation};
 use zs_persistence::users;
+use zs_persistence::users::LoginAttempt;
 
 use crate::auth::{
     dummy_hash, issue_access_token, random_token, successor_token, token_hash, verify_secret, Claims, AUDIENCE, ISSUER,
@@ -77,6 +81,53 @@ pub struct TokenRequest {
     pub scope: Option<String>,
 }
 
+/// The form as sent. Unknown parameters are ignored and empty ones count as omitted
+/// (RFC 6749 §3.2); the client may authenticate with HTTP Basic instead (§2.3.1).
+/// [`TokenRequest`] documents the parameters.
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+fn present(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.is_empty())
+}
+
+/// Client credentials sent as `Authorization: Basic` (RFC 6749 §2.3.1: both parts
+/// form-urlencoded, then base64). `None` without such a header.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let malformed = || ApiError::unauthorized("INVALID_CLIENT", "the Basic client credentials are malformed");
+    let value = value.to_str().map_err(|_| malformed())?.trim();
+    let Some((scheme, encoded)) = value.split_once(' ') else { return Ok(None) };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let id = form_decode(id).ok_or_else(malformed)?;
+    let secret = form_decode(secret).ok_or_else(malformed)?;
+    Ok(Some((id, secret)))
+}
+
+/// Decodes one application/x-www-form-urlencoded value.
+fn form_decode(raw: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={}", raw.replace('&', "%26"))).ok()?;
+    pairs.into_iter().next().map(|(_, v)| v)
+}
+
+/// A 200 that carries tokens: no cache may keep it (RFC 6749 §5.1).
+fn token_response<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}
+
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
@@ -138,18 +189,29 @@ pub async fn login(state: web::Data<AppState>, Body(body): Body<LoginRequest>) -
         return Err(invalid_credentials());
     };
     let now = zs_persistence::now();
+    let locked =
+        |until: chrono::NaiveDateTime| ApiError::Locked { retry_after_secs: (until - now).num_seconds().max(1) };
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        return Err(ApiError::Locked { retry_after_secs: (until - now).num_seconds().max(1) });
+        return Err(locked(until));
+    }
+    // The attempt is counted before the (slow) password check, atomically with the lock
+    // check: parallel guesses cannot all pass the check before any of them is counted.
+    let user_id = account.id.clone();
+    let (max, lock) = (state.settings.login_max_failures, chrono_dur(state.settings.login_lock));
+    match state.write(move |c| users::claim_login_attempt(c, &user_id, now, max, lock)).await? {
+        LoginAttempt::Claimed => {}
+        LoginAttempt::Locked { until } => return Err(locked(until)),
+        LoginAttempt::Unknown => return Err(invalid_credentials()),
     }
     let (password, hash) = (body.password.clone(), account.password_hash.clone());
     let ok = web::block(move || verify_secret(&password, &hash)).await?;
     let user_id = account.id.clone();
     if !ok {
-        let (max, lock) = (state.settings.login_max_failures, chrono_dur(state.settings.login_lock));
-        state.write(move |c| users::record_login_failure(c, &user_id, max, lock)).await?;
         return Err(invalid_credentials());
     }
     if account.disabled {
+        // The password was right: the attempt is no failure.
+        state.write(move |c| users::record_login_success(c, &user_id)).await?;
         return Err(ApiError::unauthorized("ACCOUNT_DISABLED", "the account is disabled"));
     }
     let refresh = random_token();
@@ -161,7 +223,7 @@ pub async fn login(state: web::Data<AppState>, Body(body): Body<LoginRequest>) -
             tokens::insert(c, &hash, &zs_persistence::new_id(), &user_id, issued, issued + ttl)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(pair(&state, &account.id, refresh, issued.and_utc())?))
+    Ok(token_response(&pair(&state, &account.id, refresh, issued.and_utc())?))
 }
 
 /// Rotate a refresh token.
@@ -202,7 +264,7 @@ pub async fn refresh_token(
         .await?;
     match outcome {
         (Rotation::Rotated { user_id, rotated_at } | Rotation::Replayed { user_id, rotated_at }, true) => {
-            Ok(HttpResponse::Ok().json(pair(&state, &user_id, new, rotated_at.and_utc())?))
+            Ok(token_response(&pair(&state, &user_id, new, rotated_at.and_utc())?))
         }
         (Rotation::Reused, _) => Err(ApiError::unauthorized(
             "REFRESH_TOKEN_REUSED",
@@ -251,32 +313,52 @@ pub async fn client_credentials_token(
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    if req.content_type() != "application/x-www-form-urlencoded" {
+    if !req.content_type().eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(ApiError::UnsupportedMediaType("send the body as application/x-www-form-urlencoded".to_owned()));
     }
     if bytes.len() > state.settings.body_limit {
         return Err(ApiError::PayloadTooLarge { limit: state.settings.body_limit });
     }
-    let form: TokenRequest = serde_urlencoded::from_bytes(&bytes)
+    let form: TokenForm = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| ApiError::bad_request("MALFORMED_FORM", format!("the form is malformed: {e}")))?;
-    if form.grant_type != "client_credentials" {
+    let grant_type =
+        present(form.grant_type).ok_or_else(|| ApiError::bad_request("MALFORMED_FORM", "grant_type is required"))?;
+    if grant_type != "client_credentials" {
         return Err(ApiError::bad_request("UNSUPPORTED_GRANT_TYPE", "grant_type must be client_credentials"));
     }
-    let client_id = form.client_id.clone();
+    let (client_id, secret) = match (basic_credentials(&req)?, present(form.client_id), present(form.client_secret)) {
+        (Some(_), _, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "MALFORMED_FORM",
+                "authenticate the client once: in Authorization: Basic or in the form, not both",
+            ))
+        }
+        (Some((id, _)), Some(form_id), None) if form_id != id => {
+            return Err(ApiError::bad_request("MALFORMED_FORM", "client_id differs from the one in Authorization"))
+        }
+        (Some(credentials), _, None) => credentials,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (None, _, _) => {
+            return Err(ApiError::unauthorized(
+                "INVALID_CLIENT",
+                "send client_id and client_secret in the form or in Authorization: Basic",
+            ))
+        }
+    };
     let found = state.db(move |c| users::find_service_account_for_login(c, &client_id)).await?;
-    let secret = form.client_secret.clone();
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_owned());
     let ok = web::block(move || verify_secret(&secret, &hash)).await?;
     let account = match found {
         Some((a, _)) if ok && !a.disabled => a,
         _ => return Err(ApiError::unauthorized("INVALID_CLIENT", "unknown client, wrong secret, or disabled account")),
     };
-    let granted: Vec<Scope> = match &form.scope {
+    let granted: Vec<Scope> = match present(form.scope) {
         None => account.scopes.clone(),
         Some(s) => {
             let mut out = vec![];
             for name in s.split_whitespace() {
                 match Scope::parse(name).filter(|sc| account.scopes.contains(sc)) {
+                    Some(sc) if out.contains(&sc) => {}
                     Some(sc) => out.push(sc),
                     None => {
                         return Err(ApiError::invalid(
@@ -303,7 +385,7 @@ pub async fn client_credentials_token(
         typ: "service".to_owned(),
         scope: scope.clone(),
     };
-    Ok(HttpResponse::Ok().json(ServiceToken {
+    Ok(token_response(&ServiceToken {
         access_token: issue_access_token(&state.keys, &claims)?,
         token_type: "Bearer".to_owned(),
         expires_in: secs(ttl),

@@ -2,9 +2,13 @@
 
 pub mod alliances;
 pub mod auth;
+pub mod enterprises;
+pub mod fund_arrivals;
 pub mod meta;
 pub mod organizations;
+pub mod projects;
 pub mod service_accounts;
+pub mod signing_events;
 pub mod users;
 
 use serde::Deserialize;

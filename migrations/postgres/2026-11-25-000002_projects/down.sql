@@ -1,0 +1,11 @@
+DROP TABLE signing_event_projects;
+DROP TABLE signing_events;
+DROP TABLE fund_arrivals;
+DROP TABLE project_transitions;
+DROP TABLE project_milestones;
+DROP TABLE project_team;
+DROP TABLE project_tags;
+DROP TABLE projects;
+DROP TABLE shares;
+DROP TABLE enterprise_contacts;
+DROP TABLE enterprises;

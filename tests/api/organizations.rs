@@ -136,6 +136,12 @@ both!(validation_names_every_failing_field, |app| async move {
         .problem(422, "VALIDATION_FAILED");
     assert_eq!(r.body["errors"][0]["pointer"], "/nmae");
     assert_eq!(r.body["errors"][0]["code"], "unknown_field");
+    // A required field cannot be removed with a merge-patch null.
+    let r = app
+        .patch(&format!("/v1/organizations/{county}"), &app.admin_token, json!({"name": null}))
+        .await
+        .problem(422, "VALIDATION_FAILED");
+    assert_eq!(r.body["errors"][0]["pointer"], "/name");
     let read = app.get(&format!("/v1/organizations/{county}"), &app.admin_token).await.expect(200);
     assert_eq!(read.body["version"], 1);
 });

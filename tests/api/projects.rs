@@ -223,10 +223,14 @@ both!(every_field_round_trips_through_create_read_and_update, |app| async move {
     assert_eq!(created["enterprise_id"], Value::Null);
     assert_eq!(created["stage"], "lead");
     assert_eq!(created["stage_since"], "2025-01-10");
-    for (_, d) in created["stage_dates"].as_object().unwrap() {
-        assert_eq!(d, &Value::Null);
+    // The lead date is kept (so "days from lead to signing" is one subtraction); no other stage yet.
+    assert_eq!(created["stage_dates"]["lead_on"], "2025-01-10");
+    for (k, d) in created["stage_dates"].as_object().unwrap() {
+        if k != "lead_on" {
+            assert_eq!(d, &Value::Null, "{k}");
+        }
     }
-    assert_eq!(created["stage_dates"].as_object().unwrap().len(), 7);
+    assert_eq!(created["stage_dates"].as_object().unwrap().len(), 8);
     assert_eq!(created["drop_reason"], Value::Null);
     assert_eq!(created["funds_arrived_cny_minor"], 0);
     assert_eq!(created["shared_with"], json!([]));

@@ -290,6 +290,8 @@ pub struct Milestone {
 /// The date a project last entered each stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StageDates {
+    /// When the lead was registered (the project's start).
+    pub lead_on: Option<NaiveDate>,
     pub negotiating_on: Option<NaiveDate>,
     pub signed_on: Option<NaiveDate>,
     pub landed_on: Option<NaiveDate>,
@@ -302,7 +304,7 @@ pub struct StageDates {
 impl StageDates {
     pub fn set(&mut self, stage: Stage, on: NaiveDate) {
         match stage {
-            Stage::Lead => {}
+            Stage::Lead => self.lead_on = Some(on),
             Stage::Negotiating => self.negotiating_on = Some(on),
             Stage::Signed => self.signed_on = Some(on),
             Stage::Landed => self.landed_on = Some(on),

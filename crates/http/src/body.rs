@@ -64,6 +64,12 @@ pub async fn read_limited(
     Ok(bytes)
 }
 
+/// For merge-patch fields that may be absent but not `null` (a required field cannot be
+/// removed): absent is `None`; `null` is 422 naming the field.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// Parses JSON into `T`, naming the failing field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);

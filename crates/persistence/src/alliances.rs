@@ -213,6 +213,7 @@ pub fn update(
     patch: AlliancePatch,
     if_match: Option<i64>,
 ) -> StoreResult<Alliance> {
+    crate::db::lock_row(conn, "alliances", id)?;
     let vis = Visibility::load(conn, caller)?;
     let current = get(conn, &vis, id)?;
     if !administers(conn, caller, &current.founder_organization_id)? {
@@ -240,6 +241,7 @@ pub fn change_membership(
     action: MembershipAction,
 ) -> StoreResult<Alliance> {
     let vis = Visibility::load(conn, caller)?;
+    crate::db::lock_row(conn, "alliances", alliance_id)?;
     let alliance = get(conn, &vis, alliance_id)?;
     let current = alliance.members.iter().find(|m| m.organization_id == organization_id).map(|m| m.state);
     let acting_for = match action {
@@ -301,6 +303,10 @@ pub fn change_membership(
                 ))
                 .execute(conn)?,
         };
+    }
+    if matches!(next, MembershipState::Left | MembershipState::Removed) {
+        // Leaving ends sharing at once: the organization's records leave the alliance.
+        crate::records::unshare_all_of_owner(conn, alliance_id, organization_id)?;
     }
     diesel::update(alliances::table.filter(alliances::id.eq(alliance_id)))
         .set((alliances::version.eq(alliance.version + 1), alliances::updated_at.eq(t)))

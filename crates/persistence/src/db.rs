@@ -257,3 +257,15 @@ pub fn migration_versions() -> (Vec<String>, Vec<String>) {
 pub fn ping(conn: &mut DbConn) -> Result<(), StoreError> {
     conn.batch_execute("SELECT 1").map_err(StoreError::from)
 }
+
+/// Locks a row for the rest of the write transaction, so that a check-then-update (version,
+/// stage, membership) cannot race another writer. PostgreSQL only: SQLite's `BEGIN IMMEDIATE`
+/// already serializes writers. `table` is one of ours, never input.
+pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> Result<(), StoreError> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}

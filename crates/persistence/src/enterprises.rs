@@ -353,6 +353,7 @@ pub fn update(
     patch: EnterprisePatch,
     if_match: Option<i64>,
 ) -> StoreResult<Enterprise> {
+    crate::db::lock_row(conn, "enterprises", id)?;
     let cur = load_row(conn, vis, id)?;
     check_write(conn, caller, &cur.owner_organization_id, Scope::EnterprisesWrite)?;
     check_version(if_match, cur.version)?;
@@ -410,6 +411,7 @@ pub fn delete(
     id: &str,
     if_match: Option<i64>,
 ) -> StoreResult<()> {
+    crate::db::lock_row(conn, "enterprises", id)?;
     let cur = load_row(conn, vis, id)?;
     check_write(conn, caller, &cur.owner_organization_id, Scope::EnterprisesWrite)?;
     check_version(if_match, cur.version)?;
@@ -755,6 +757,7 @@ pub fn update_contact(
     patch: ContactPatch,
     if_match: Option<i64>,
 ) -> StoreResult<Contact> {
+    crate::db::lock_row(conn, "enterprise_contacts", id)?;
     let (parent, full) = contacts_parent(conn, vis, enterprise_id)?;
     let cur = load_contact(conn, enterprise_id, id)?;
     check_write(conn, caller, &parent.owner_organization_id, Scope::EnterprisesWrite)?;
@@ -780,6 +783,7 @@ pub fn delete_contact(
     id: &str,
     if_match: Option<i64>,
 ) -> StoreResult<()> {
+    crate::db::lock_row(conn, "enterprise_contacts", id)?;
     let (parent, _) = contacts_parent(conn, vis, enterprise_id)?;
     let cur = load_contact(conn, enterprise_id, id)?;
     check_write(conn, caller, &parent.owner_organization_id, Scope::EnterprisesWrite)?;

@@ -142,6 +142,7 @@ fn adjust_total(conn: &mut DbConn, project_id: &str, delta: i64, t: NaiveDateTim
 
 /// Soft-deletes an arrival and takes it off the project's total.
 pub fn delete(conn: &mut DbConn, caller: &Caller, vis: &Visibility, project_id: &str, id: &str) -> StoreResult<()> {
+    crate::db::lock_row(conn, "fund_arrivals", id)?;
     let project = crate::projects::get(conn, vis, project_id)?;
     let row: ArrivalRow = fund_arrivals::table
         .filter(fund_arrivals::id.eq(id))

@@ -246,6 +246,7 @@ pub fn update(
     patch: OrganizationPatch,
     if_match: Option<i64>,
 ) -> StoreResult<Organization> {
+    crate::db::lock_row(conn, "organizations", id)?;
     let vis = Visibility::load(conn, caller)?;
     let current = get(conn, &vis, id)?;
     if !administers(conn, caller, id)? {

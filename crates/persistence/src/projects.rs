@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use zs_domain::auth::{is_leader, Caller, Scope};
 use zs_domain::enterprise::IndustrySection;
 use zs_domain::money::Money;
@@ -19,8 +18,7 @@ use crate::db::{DbConn, MultiBackend};
 use crate::page::Cursor;
 use crate::records::{check_write, shared_with};
 use crate::schema::{
-    alliance_members, enterprises, project_milestones, project_tags, project_team, project_transitions, projects,
-    shares, users,
+    enterprises, project_milestones, project_tags, project_team, project_transitions, projects, users,
 };
 use crate::scope::Visibility;
 use crate::{check_version, new_id, now, owned_or_shared, subtree_ids, utc, StoreResult};
@@ -60,6 +58,7 @@ pub struct ProjectRow {
     pub description: String,
     pub stage: String,
     pub stage_since: NaiveDate,
+    pub lead_on: NaiveDate,
     pub negotiating_on: Option<NaiveDate>,
     pub signed_on: Option<NaiveDate>,
     pub landed_on: Option<NaiveDate>,
@@ -128,7 +127,7 @@ fn to_projects(conn: &mut DbConn, rows: Vec<ProjectRow>) -> StoreResult<Vec<Proj
     let mut team: HashMap<String, Vec<TeamMember>> = HashMap::new();
     let team_rows: Vec<(String, String, String)> = project_team::table
         .filter(project_team::project_id.eq_any(&ids))
-        .order((project_team::project_id, project_team::user_id))
+        .order((project_team::project_id, project_team::position))
         .select((project_team::project_id, project_team::user_id, project_team::role))
         .load(conn)?;
     for (p, user_id, role) in team_rows {
@@ -174,6 +173,7 @@ fn to_projects(conn: &mut DbConn, rows: Vec<ProjectRow>) -> StoreResult<Vec<Proj
                 },
                 stage: parse_or(&r.stage, Stage::parse, Stage::Lead),
                 stage_dates: StageDates {
+                    lead_on: Some(r.lead_on),
                     negotiating_on: r.negotiating_on,
                     signed_on: r.signed_on,
                     landed_on: r.landed_on,
@@ -216,20 +216,7 @@ fn visible(vis: &Visibility) -> projects::BoxedQuery<'static, MultiBackend> {
     if vis.all {
         return q;
     }
-    let mut seen: Box<dyn BoxableExpression<projects::table, MultiBackend, SqlType = Bool>> =
-        Box::new(projects::owner_organization_id.eq_any(subtree_ids!(vis.organization_id.clone())));
-    for alliance in &vis.alliance_ids {
-        let shared = shares::table
-            .filter(shares::record_kind.eq(KIND))
-            .filter(shares::alliance_id.eq(alliance.clone()))
-            .select(shares::record_id);
-        let active = alliance_members::table
-            .filter(alliance_members::alliance_id.eq(alliance.clone()))
-            .filter(alliance_members::state.eq("active"))
-            .select(alliance_members::organization_id);
-        seen = Box::new(seen.or(projects::id.eq_any(shared).and(projects::owner_organization_id.eq_any(active))));
-    }
-    q.filter(seen)
+    q.filter(owned_or_shared!(projects::owner_organization_id, projects::id, KIND, vis))
 }
 
 fn load_row(conn: &mut DbConn, vis: &Visibility, id: &str) -> StoreResult<ProjectRow> {
@@ -247,11 +234,9 @@ fn load_row(conn: &mut DbConn, vis: &Visibility, id: &str) -> StoreResult<Projec
 /// previous one committed, so If-Match and the stage machine judge the current version and a
 /// move sent twice at once is recorded once. (SQLite's `BEGIN IMMEDIATE` already serializes
 /// writers; PostgreSQL's read-committed transactions need the lock.)
+/// Locks the project's row for the rest of the write transaction (see [`crate::db::lock_row`]).
 pub fn lock_for_write(conn: &mut DbConn, id: &str) -> StoreResult<()> {
-    if let DbConn::Pg(c) = conn {
-        projects::table.filter(projects::id.eq(id)).select(projects::id).for_update().load::<String>(c)?;
-    }
-    Ok(())
+    crate::db::lock_row(conn, "projects", id)
 }
 
 pub fn get(conn: &mut DbConn, vis: &Visibility, id: &str) -> StoreResult<Project> {
@@ -317,12 +302,13 @@ fn write_children(conn: &mut DbConn, id: &str, f: &ProjectFields) -> StoreResult
             .execute(conn)?;
     }
     diesel::delete(project_team::table.filter(project_team::project_id.eq(id))).execute(conn)?;
-    for m in &f.team {
+    for (i, m) in f.team.iter().enumerate() {
         diesel::insert_into(project_team::table)
             .values((
                 project_team::project_id.eq(id),
                 project_team::user_id.eq(&m.user_id),
                 project_team::role.eq(&m.role),
+                project_team::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
             ))
             .execute(conn)?;
     }
@@ -389,6 +375,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, vis: &Visibility, cmd: NewProj
         description: f.description.clone(),
         stage: Stage::Lead.as_str().to_owned(),
         stage_since: lead_on,
+        lead_on,
         negotiating_on: None,
         signed_on: None,
         landed_on: None,
@@ -500,6 +487,7 @@ pub fn transition(
     };
     let steps = plan_transition(ctx, &req)?;
     let mut dates = StageDates {
+        lead_on: Some(row.lead_on),
         negotiating_on: row.negotiating_on,
         signed_on: row.signed_on,
         landed_on: row.landed_on,
@@ -537,6 +525,7 @@ pub fn transition(
         .set((
             projects::stage.eq(last.as_str()),
             projects::stage_since.eq(since),
+            projects::lead_on.eq(dates.lead_on.unwrap_or(row.lead_on)),
             projects::negotiating_on.eq(dates.negotiating_on),
             projects::signed_on.eq(dates.signed_on),
             projects::landed_on.eq(dates.landed_on),

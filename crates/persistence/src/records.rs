@@ -6,7 +6,7 @@ use zs_domain::auth::{may_edit_records, Caller, Relation, Scope};
 use zs_domain::DomainError;
 
 use crate::db::DbConn;
-use crate::schema::{alliance_members, shares};
+use crate::schema::{alliance_members, enterprises, projects, shares};
 use crate::scope::Visibility;
 use crate::{now, StoreResult};
 
@@ -135,5 +135,20 @@ pub fn unshare(
     if n == 0 {
         return Err(DomainError::NotFound.into());
     }
+    Ok(())
+}
+
+/// Ends every share in `alliance_id` of records owned by `owner` (it left or was removed).
+pub fn unshare_all_of_owner(conn: &mut DbConn, alliance_id: &str, owner: &str) -> StoreResult<()> {
+    let owned_projects =
+        projects::table.filter(projects::owner_organization_id.eq(owner.to_owned())).select(projects::id);
+    let owned_enterprises =
+        enterprises::table.filter(enterprises::owner_organization_id.eq(owner.to_owned())).select(enterprises::id);
+    diesel::delete(
+        shares::table
+            .filter(shares::alliance_id.eq(alliance_id))
+            .filter(shares::record_id.eq_any(owned_projects).or(shares::record_id.eq_any(owned_enterprises))),
+    )
+    .execute(conn)?;
     Ok(())
 }

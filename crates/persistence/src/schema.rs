@@ -53,6 +53,7 @@ diesel::table! {
     user_roles (user_id, role) {
         user_id -> Text,
         role -> Text,
+        position -> Integer,
     }
 }
 
@@ -202,6 +203,7 @@ diesel::table! {
         description -> Text,
         stage -> Text,
         stage_since -> Date,
+        lead_on -> Date,
         negotiating_on -> Nullable<Date>,
         signed_on -> Nullable<Date>,
         landed_on -> Nullable<Date>,
@@ -231,6 +233,7 @@ diesel::table! {
         project_id -> Text,
         user_id -> Text,
         role -> Text,
+        position -> Integer,
     }
 }
 

@@ -217,6 +217,7 @@ pub fn update(
     merge: impl FnOnce(&SigningEvent) -> EventFields,
     if_match: Option<i64>,
 ) -> StoreResult<SigningEvent> {
+    crate::db::lock_row(conn, "signing_events", id)?;
     let current = get(conn, vis, id)?;
     check_write(conn, caller, &current.organizer_organization_id, Scope::ProjectsWrite)?;
     check_version(if_match, current.version)?;
@@ -240,6 +241,7 @@ pub fn delete(
     id: &str,
     if_match: Option<i64>,
 ) -> StoreResult<()> {
+    crate::db::lock_row(conn, "signing_events", id)?;
     let current = load_row(conn, vis, id)?;
     check_write(conn, caller, &current.owner_organization_id, Scope::ProjectsWrite)?;
     check_version(if_match, current.version)?;
@@ -271,6 +273,7 @@ pub fn attach(
     project_id: &str,
     amount: Option<Money>,
 ) -> StoreResult<SigningEvent> {
+    crate::db::lock_row(conn, "signing_events", id)?;
     let event = load_row(conn, vis, id)?;
     check_write(conn, caller, &event.owner_organization_id, Scope::ProjectsWrite)?;
     let project = crate::projects::get(conn, vis, project_id)?;
@@ -314,6 +317,7 @@ pub fn detach(
     id: &str,
     project_id: &str,
 ) -> StoreResult<SigningEvent> {
+    crate::db::lock_row(conn, "signing_events", id)?;
     let event = load_row(conn, vis, id)?;
     check_write(conn, caller, &event.owner_organization_id, Scope::ProjectsWrite)?;
     let n = diesel::delete(

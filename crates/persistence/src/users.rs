@@ -228,6 +228,7 @@ pub fn update(
     patch: UserPatch,
     if_match: Option<i64>,
 ) -> StoreResult<User> {
+    crate::db::lock_row(conn, "users", id)?;
     let vis = Visibility::load(conn, caller)?;
     let current = get(conn, &vis, id)?;
     if !administers(conn, caller, &current.organization_id)? {
@@ -603,6 +604,7 @@ pub fn update_service_account(
     patch: ServiceAccountPatch,
     if_match: Option<i64>,
 ) -> StoreResult<ServiceAccount> {
+    crate::db::lock_row(conn, "service_accounts", id)?;
     let current = get_service_account(conn, caller, id)?;
     if !administers(conn, caller, &current.organization_id)? {
         return Err(

@@ -81,6 +81,7 @@ CREATE TABLE projects (
     description TEXT NOT NULL,
     stage TEXT NOT NULL,
     stage_since DATE NOT NULL,
+    lead_on DATE NOT NULL,
     negotiating_on DATE,
     signed_on DATE,
     landed_on DATE,
@@ -115,6 +116,7 @@ CREATE TABLE project_team (
     project_id TEXT COLLATE "C" NOT NULL REFERENCES projects (id),
     user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id),
     role TEXT NOT NULL,
+    position INTEGER NOT NULL,
     PRIMARY KEY (project_id, user_id)
 );
 

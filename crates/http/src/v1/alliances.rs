@@ -113,8 +113,12 @@ pub struct CreateAllianceRequest {
 #[schema(example = json!({"description": "省、州、市、园区四级联动，共享项目与问题"}))]
 pub struct UpdateAllianceRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New description.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
 }
 

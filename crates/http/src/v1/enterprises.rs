@@ -301,6 +301,8 @@ impl CreateEnterpriseRequest {
 #[schema(example = json!({"listed": true, "exchange": "SSE", "ticker": "600104", "fortune_global_500": true}))]
 pub struct UpdateEnterpriseRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New USCC, or null to clear it.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
@@ -316,12 +318,20 @@ pub struct UpdateEnterpriseRequest {
     /// New ownership.
     pub ownership: Option<Ownership>,
     /// Fortune Global 500 flag.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub fortune_global_500: Option<bool>,
     /// China 500 flag.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub china_500: Option<bool>,
     /// China private 500 flag.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub china_private_500: Option<bool>,
     /// Listed flag; the result must have exchange and ticker exactly when listed.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub listed: Option<bool>,
     /// New exchange, or null to clear it.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
@@ -754,8 +764,12 @@ pub struct CreateContactRequest {
 #[schema(example = json!({"title": "董事长", "phone": "13900001111"}))]
 pub struct UpdateContactRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New position (empty to clear).
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// New phone, or null to clear it. Never a masked value.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]

@@ -129,12 +129,20 @@ impl CreateOrganizationRequest {
 #[schema(example = json!({"name": "瑞丽市投资促进局（口岸办）"}))]
 pub struct UpdateOrganizationRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New short code.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub short_code: Option<String>,
     /// New region code.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub region_code: Option<String>,
     /// New time zone.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub time_zone: Option<String>,
 }
 

@@ -59,6 +59,8 @@ pub struct MilestoneBody {
 /// subtraction).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StageDatesResponse {
+    /// The lead was registered (`lead_on` at creation).
+    pub lead_on: Option<NaiveDate>,
     /// Entered `negotiating`.
     pub negotiating_on: Option<NaiveDate>,
     /// Entered `signed`.
@@ -180,6 +182,7 @@ impl From<Project> for ProjectResponse {
             stage: p.stage,
             stage_since: p.stage_since,
             stage_dates: StageDatesResponse {
+                lead_on: p.stage_dates.lead_on,
                 negotiating_on: p.stage_dates.negotiating_on,
                 signed_on: p.stage_dates.signed_on,
                 landed_on: p.stage_dates.landed_on,
@@ -310,6 +313,8 @@ pub struct CreateProjectRequest {
 #[schema(example = json!({"contract_amount_minor": 180000000000i64, "chain_tags": ["汽车", "研发"]}))]
 pub struct UpdateProjectRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New investor enterprise, or null.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
@@ -322,12 +327,20 @@ pub struct UpdateProjectRequest {
     /// New chain tags.
     pub chain_tags: Option<Vec<String>>,
     /// New investment type.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub investment_type: Option<InvestmentType>,
     /// New contract amount in minor units.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contract_amount_minor: Option<i64>,
     /// New currency.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contract_currency: Option<String>,
     /// New CNY equivalent.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contract_cny_minor: Option<i64>,
     /// New planned fixed-asset investment, or null.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
@@ -348,8 +361,12 @@ pub struct UpdateProjectRequest {
     /// New team.
     pub team: Option<Vec<TeamMemberBody>>,
     /// New plan text.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub plan: Option<String>,
     /// New milestones.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub milestones: Option<Vec<MilestoneBody>>,
     /// New expected signing date, or null.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]

@@ -96,10 +96,16 @@ pub struct CreateServiceAccountRequest {
 #[schema(example = json!({"disabled": true}))]
 pub struct UpdateServiceAccountRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// The complete new set of scopes.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub scopes: Option<Vec<Scope>>,
     /// Disable or enable the account.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
 }
 

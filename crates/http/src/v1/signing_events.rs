@@ -123,10 +123,16 @@ pub struct CreateSigningEventRequest {
 #[schema(example = json!({"place": "重庆悦来国际会议中心"}))]
 pub struct UpdateSigningEventRequest {
     /// New name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// New date.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub held_on: Option<NaiveDate>,
     /// New place.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub place: Option<String>,
 }
 

@@ -131,6 +131,8 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 #[schema(example = json!({"roles": ["officer", "leader"], "disabled": false}))]
 pub struct UpdateUserRequest {
     /// New display name.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub display_name: Option<String>,
     /// New phone number, or null to clear it.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
@@ -141,8 +143,12 @@ pub struct UpdateUserRequest {
     /// The complete new set of roles.
     pub roles: Option<Vec<Role>>,
     /// Disable or enable the account; disabling revokes its refresh tokens.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
     /// A new password (an administrator's reset); clears any login lock.
+    #[serde(default, deserialize_with = "crate::body::present", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub password: Option<String>,
 }
 

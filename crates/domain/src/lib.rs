@@ -4,6 +4,7 @@
 
 pub mod alliance;
 pub mod auth;
+pub mod calendar;
 pub mod enterprise;
 pub mod error;
 pub mod labels;
@@ -11,6 +12,7 @@ pub mod money;
 pub mod org;
 pub mod project;
 pub mod text;
+pub mod ticket;
 pub mod user;
 
 pub use error::{DomainError, FieldViolation};

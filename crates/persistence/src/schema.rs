@@ -304,6 +304,124 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    work_calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    work_calendar_years (year) {
+        year -> Integer,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_deadlines (organization_id, priority) {
+        organization_id -> Text,
+        priority -> Text,
+        working_days -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        direction -> Text,
+        purpose -> Text,
+        enterprise_id -> Text,
+        project_id -> Nullable<Text>,
+        visited_at -> Timestamp,
+        recorded_at -> Nullable<Timestamp>,
+        late_entry -> Bool,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        accuracy_m -> Nullable<Double>,
+        address -> Nullable<Text>,
+        external_attendees -> Text,
+        summary -> Text,
+        findings -> Text,
+        next_steps -> Text,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    visit_participants (visit_id, user_id) {
+        visit_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    visit_policy_tags (visit_id, tag) {
+        visit_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        priority -> Text,
+        source -> Text,
+        enterprise_id -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        visit_id -> Nullable<Text>,
+        reporter_name -> Nullable<Text>,
+        reporter_phone -> Nullable<Text>,
+        reporter_email -> Nullable<Text>,
+        status -> Text,
+        assignee_organization_id -> Nullable<Text>,
+        assignee_user_id -> Nullable<Text>,
+        claimed_by_user_id -> Nullable<Text>,
+        escalation_level -> Integer,
+        escalated_to_organization_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        due_provisional -> Bool,
+        resolution -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        satisfaction -> Nullable<Integer>,
+        reopen_count -> Integer,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Text,
+        ticket_id -> Text,
+        kind -> Text,
+        actor_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        organization_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        satisfaction -> Nullable<Integer>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(service_accounts -> organizations (organization_id));
@@ -319,6 +437,9 @@ diesel::joinable!(project_transitions -> projects (project_id));
 diesel::joinable!(fund_arrivals -> projects (project_id));
 diesel::joinable!(signing_event_projects -> signing_events (event_id));
 diesel::joinable!(signing_event_projects -> projects (project_id));
+diesel::joinable!(visit_participants -> visits (visit_id));
+diesel::joinable!(visit_policy_tags -> visits (visit_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -343,4 +464,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     fund_arrivals,
     signing_events,
     signing_event_projects,
+    work_calendar_days,
+    work_calendar_years,
+    ticket_deadlines,
+    visits,
+    visit_participants,
+    visit_policy_tags,
+    tickets,
+    ticket_events,
 );

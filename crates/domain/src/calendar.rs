@@ -33,7 +33,10 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    pub fn new(days: impl IntoIterator<Item = (NaiveDate, DayKind)>, loaded_years: impl IntoIterator<Item = i32>) -> Self {
+    pub fn new(
+        days: impl IntoIterator<Item = (NaiveDate, DayKind)>,
+        loaded_years: impl IntoIterator<Item = i32>,
+    ) -> Self {
         Calendar { days: days.into_iter().collect(), loaded_years: loaded_years.into_iter().collect() }
     }
 
@@ -162,6 +165,9 @@ mod tests {
         // Friday 12:00 to Monday 12:00 Beijing: 12 h Friday + 12 h Monday.
         let h = c.working_hours_between(at("2026-01-09T04:00:00Z"), at("2026-01-12T04:00:00Z"), "Asia/Shanghai");
         assert!((h - 24.0).abs() < 1e-9, "{h}");
-        assert_eq!(c.working_hours_between(at("2026-01-12T04:00:00Z"), at("2026-01-09T04:00:00Z"), "Asia/Shanghai"), 0.0);
+        assert_eq!(
+            c.working_hours_between(at("2026-01-12T04:00:00Z"), at("2026-01-09T04:00:00Z"), "Asia/Shanghai"),
+            0.0
+        );
     }
 }

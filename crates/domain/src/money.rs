@@ -52,6 +52,15 @@ pub struct Money {
 }
 
 impl Money {
+    /// Rebuilds a stored amount (already validated when it was written).
+    pub fn from_stored(amount_minor: i64, currency: &str, cny_minor: i64) -> Money {
+        let mut code = *b"CNY";
+        if currency.len() == 3 && currency.is_ascii() {
+            code.copy_from_slice(currency.as_bytes());
+        }
+        Money { amount_minor, currency: code, cny_minor }
+    }
+
     pub fn currency_str(&self) -> &str {
         std::str::from_utf8(&self.currency).unwrap_or("CNY")
     }

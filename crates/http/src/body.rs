@@ -64,6 +64,13 @@ pub async fn read_limited(
     Ok(bytes)
 }
 
+/// For merge-patch fields that may be cleared: absent is `None`, `null` is `Some(None)`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// For merge-patch fields that may be absent but not `null` (a required field cannot be
 /// removed): absent is `None`; `null` is 422 naming the field.
 pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {

@@ -47,15 +47,11 @@ struct ArrivalRow {
 
 impl ArrivalRow {
     fn into_domain(self) -> FundArrival {
-        let mut currency = *b"CNY";
-        if self.currency.len() == 3 {
-            currency.copy_from_slice(self.currency.as_bytes());
-        }
         FundArrival {
             id: self.id,
             project_id: self.project_id,
             arrived_on: self.arrived_on,
-            amount: Money { amount_minor: self.amount_minor, currency, cny_minor: self.cny_minor },
+            amount: Money::from_stored(self.amount_minor, &self.currency, self.cny_minor),
             note: self.note,
             created_by: self.created_by,
             version: self.version,

@@ -52,14 +52,6 @@ struct EventRow {
     deleted_at: Option<NaiveDateTime>,
 }
 
-fn money(amount_minor: i64, currency: &str, cny_minor: i64) -> Money {
-    let mut c = *b"CNY";
-    if currency.len() == 3 {
-        c.copy_from_slice(currency.as_bytes());
-    }
-    Money { amount_minor, currency: c, cny_minor }
-}
-
 fn to_events(conn: &mut DbConn, rows: Vec<EventRow>) -> StoreResult<Vec<SigningEvent>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let attached: Vec<(String, String, String, i64, String, i64)> = signing_event_projects::table
@@ -84,7 +76,7 @@ fn to_events(conn: &mut DbConn, rows: Vec<EventRow>) -> StoreResult<Vec<SigningE
         by_event.entry(e).or_default().push(SignedProject {
             project_id,
             project_name,
-            amount: money(amount, &currency, cny),
+            amount: Money::from_stored(amount, &currency, cny),
         });
     }
     Ok(rows

@@ -2,7 +2,7 @@
 //! with their contacts as a sub-resource and sharing with alliances.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zs_domain::auth::Scope;
 use zs_domain::enterprise::{parse_country, IndustrySection, Ownership, Uscc};
@@ -209,11 +209,6 @@ pub struct CreateEnterpriseRequest {
     pub notes: Option<String>,
 }
 
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Parses a merge-patch field that may be null: absent stays `None`, `null` clears.
 fn patch_field<T>(
     v: &mut Violations,
@@ -305,15 +300,15 @@ pub struct UpdateEnterpriseRequest {
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// New USCC, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub uscc: Option<Option<String>>,
     /// New country (ISO 3166-1 alpha-2).
     pub country: Option<String>,
     /// New region code, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub region_code: Option<Option<String>>,
     /// New industry section, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub industry: Option<Option<IndustrySection>>,
     /// New ownership.
     pub ownership: Option<Ownership>,
@@ -334,13 +329,13 @@ pub struct UpdateEnterpriseRequest {
     #[schema(nullable = false)]
     pub listed: Option<bool>,
     /// New exchange, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub exchange: Option<Option<String>>,
     /// New ticker, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub ticker: Option<Option<String>>,
     /// New web site, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub website: Option<Option<String>>,
     /// New notes.
     pub notes: Option<String>,
@@ -772,10 +767,10 @@ pub struct UpdateContactRequest {
     #[schema(nullable = false)]
     pub title: Option<String>,
     /// New phone, or null to clear it. Never a masked value.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub phone: Option<Option<String>>,
     /// New e-mail address, or null to clear it. Never a masked value.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub email: Option<Option<String>>,
 }
 

@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zs_domain::auth::Scope;
 use zs_domain::enterprise::{parse_country, IndustrySection};
@@ -26,11 +26,6 @@ use crate::create::{create, Created};
 use crate::error::{ApiError, Problem};
 use crate::paging::{Listing, OrderBy};
 use crate::state::AppState;
-
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// A member of the project team (一套班子).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -317,12 +312,12 @@ pub struct UpdateProjectRequest {
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// New investor enterprise, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub enterprise_id: Option<Option<String>>,
     /// New category.
     pub category: Option<ProjectCategory>,
     /// New industry section, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub industry: Option<Option<IndustrySection>>,
     /// New chain tags.
     pub chain_tags: Option<Vec<String>>,
@@ -343,20 +338,20 @@ pub struct UpdateProjectRequest {
     #[schema(nullable = false)]
     pub contract_cny_minor: Option<i64>,
     /// New planned fixed-asset investment, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub fixed_asset_cny_minor: Option<Option<i64>>,
     /// New expected jobs, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub expected_jobs: Option<Option<i64>>,
     /// New origin country.
     pub origin_country: Option<String>,
     /// New origin region, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub origin_region_code: Option<Option<String>>,
     /// New foreign-investment flag.
     pub foreign_investment: Option<bool>,
     /// New lead leader, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub leader_user_id: Option<Option<String>>,
     /// New team.
     pub team: Option<Vec<TeamMemberBody>>,
@@ -369,13 +364,13 @@ pub struct UpdateProjectRequest {
     #[schema(nullable = false)]
     pub milestones: Option<Vec<MilestoneBody>>,
     /// New expected signing date, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub expected_signing_on: Option<Option<NaiveDate>>,
     /// New expected start, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub expected_start_on: Option<Option<NaiveDate>>,
     /// New expected production start, or null.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub expected_production_on: Option<Option<NaiveDate>>,
     /// New description.
     pub description: Option<String>,

@@ -1,7 +1,7 @@
 //! `/v1/users` and `/v1/me`: people of an organization and their roles.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zs_domain::auth::{Role, Scope};
 use zs_domain::error::Violations;
@@ -120,11 +120,6 @@ pub struct CreateUserRequest {
     pub email: Option<String>,
 }
 
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Changes to a user (JSON merge patch; `null` clears phone or e-mail).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -135,10 +130,10 @@ pub struct UpdateUserRequest {
     #[schema(nullable = false)]
     pub display_name: Option<String>,
     /// New phone number, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub phone: Option<Option<String>>,
     /// New e-mail address, or null to clear it.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::body::nullable", skip_serializing_if = "Option::is_none")]
     pub email: Option<Option<String>>,
     /// The complete new set of roles.
     pub roles: Option<Vec<Role>>,

@@ -7,10 +7,13 @@ mod support;
 
 mod alliances;
 mod auth;
+mod calendar;
 mod contract;
 mod enterprises;
 mod migrations;
 mod organizations;
 mod projects;
 mod signing_events;
+mod tickets;
 mod users;
+mod visits;

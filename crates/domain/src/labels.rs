@@ -22,7 +22,7 @@ pub struct EnumLabels {
 macro_rules! labeled_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = ($code:literal, $zh:literal, $en:literal),)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $code)] $variant,)+
         }
@@ -42,6 +42,23 @@ macro_rules! labeled_enum {
             /// Parses a stable code.
             pub fn parse(code: &str) -> Option<Self> {
                 match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        // The schema lists the wire codes (not the Rust variant names) and their labels.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .description(Some(concat!($("`", $code, "`: ", $zh, " (", $en, "). "),+).trim_end()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 
@@ -66,6 +83,14 @@ pub fn all() -> Vec<EnumLabels> {
         crate::project::DropReason::LABELS,
         crate::project::ProjectCategory::LABELS,
         crate::project::InvestmentType::LABELS,
+        crate::calendar::DayKind::LABELS,
+        crate::ticket::Priority::LABELS,
+        crate::ticket::TicketCategory::LABELS,
+        crate::ticket::TicketSource::LABELS,
+        crate::ticket::TicketStatus::LABELS,
+        crate::ticket::TicketEventKind::LABELS,
+        crate::visit::VisitDirection::LABELS,
+        crate::visit::VisitPurpose::LABELS,
     ]
 }
 

@@ -14,5 +14,6 @@ pub mod project;
 pub mod text;
 pub mod ticket;
 pub mod user;
+pub mod visit;
 
 pub use error::{DomainError, FieldViolation};

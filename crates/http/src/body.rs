@@ -74,7 +74,10 @@ pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
 /// For merge-patch fields that may be absent but not `null` (a required field cannot be
 /// removed): absent is `None`; `null` is 422 naming the field.
 pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
+    match <Option<T> as serde::Deserialize>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom("may not be null: omit the field to leave it unchanged")),
+    }
 }
 
 /// Parses JSON into `T`, naming the failing field.

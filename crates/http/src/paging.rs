@@ -59,6 +59,7 @@ macro_rules! list_query {
             /// Opaque token from `next_page_token` of the previous page, with the same filters.
             pub page_token: Option<String>,
             /// Sort order: `id` (creation order, the default) or `updated_at` (for sync).
+            #[param(inline)]
             pub order_by: Option<$crate::paging::OrderBy>,
             /// Only records changed at or after this instant (RFC 3339).
             pub updated_since: Option<chrono::DateTime<chrono::Utc>>,

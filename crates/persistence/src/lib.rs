@@ -3,6 +3,7 @@
 //! is part of every query's SQL (see [`scope`]).
 
 pub mod alliances;
+pub mod calendar;
 pub mod db;
 pub mod enterprises;
 pub mod funds;
@@ -15,8 +16,10 @@ pub mod schema;
 pub mod scope;
 pub mod settings;
 pub mod signing;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod visits;
 
 pub use db::{Backend, DbConn, Pool, PoolConfig};
 pub use zs_domain::DomainError;

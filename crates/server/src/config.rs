@@ -69,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "ZS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30, global = true)]
     pub shutdown_timeout_secs: u64,
 
+    /// Hours an overdue ticket waits before the background task escalates it one level (and
+    /// again after each further such period).
+    #[arg(long, env = "ZS_ESCALATION_GRACE_HOURS", default_value_t = 24, global = true)]
+    pub escalation_grace_hours: u32,
+
     /// Log format.
     #[arg(long, env = "ZS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -96,6 +101,7 @@ impl Config {
             login_lock_secs: 900,
             workers: Some(1),
             shutdown_timeout_secs: 5,
+            escalation_grace_hours: 24,
             log_format: LogFormat::Text,
             log: "warn".to_owned(),
         }

@@ -181,6 +181,93 @@ mod projects {
     }
 
     impl Seeder<'_> {
+        /// A ticket of `owner`, worked by the owner itself, resolved and confirmed.
+        #[allow(clippy::too_many_arguments)]
+        fn ticket(
+            &mut self,
+            owner: &str,
+            title: &str,
+            category: zs_domain::ticket::TicketCategory,
+            source: zs_domain::ticket::TicketSource,
+            enterprise: Option<&String>,
+            visit: Option<&String>,
+            reported: &str,
+            resolved: &str,
+            satisfaction: i32,
+        ) -> Result<(), StoreError> {
+            use zs_persistence::tickets::{self, MoveCommand, NewTicket};
+            let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&chrono::Utc)).ok();
+            let t = tickets::create(
+                self.conn,
+                self.caller,
+                &self.vis,
+                NewTicket {
+                    id: None,
+                    owner_organization_id: owner.to_owned(),
+                    reported_at: at(reported),
+                    title: title.to_owned(),
+                    description: String::new(),
+                    category,
+                    priority: zs_domain::ticket::Priority::Normal,
+                    source,
+                    enterprise_id: enterprise.cloned(),
+                    project_id: None,
+                    visit_id: visit.cloned(),
+                    reporter_name: None,
+                    reporter_phone: None,
+                    reporter_email: None,
+                },
+            )?;
+            let steps = [
+                MoveCommand::Assign { organization_id: owner.to_owned(), user_id: None, note: String::new() },
+                MoveCommand::Accept { note: String::new() },
+                MoveCommand::Resolve { resolution: "已办结".to_owned(), resolved_at: at(resolved) },
+                MoveCommand::Confirm { satisfaction, note: "企业确认已解决".to_owned() },
+            ];
+            for step in steps {
+                tickets::act(self.conn, self.caller, &self.vis, &t.id, step, None)?;
+            }
+            Ok(())
+        }
+
+        /// An outbound visit of `owner` to an enterprise.
+        fn visit(
+            &mut self,
+            owner: &str,
+            enterprise: &str,
+            purpose: zs_domain::visit::VisitPurpose,
+            at: &str,
+            summary: &str,
+        ) -> Result<String, StoreError> {
+            let visited_at =
+                chrono::DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default();
+            let v = zs_persistence::visits::create(
+                self.conn,
+                self.caller,
+                &self.vis,
+                zs_persistence::visits::NewVisit {
+                    id: None,
+                    owner_organization_id: owner.to_owned(),
+                    fields: zs_persistence::visits::VisitFields {
+                        direction: purpose.direction(),
+                        purpose,
+                        enterprise_id: enterprise.to_owned(),
+                        project_id: None,
+                        visited_at,
+                        recorded_at: Some(visited_at),
+                        location: zs_domain::visit::Location::default(),
+                        participants: vec![],
+                        external_attendees: String::new(),
+                        summary: summary.to_owned(),
+                        findings: String::new(),
+                        next_steps: String::new(),
+                        policy_tags: vec![],
+                    },
+                },
+            )?;
+            Ok(v.id)
+        }
+
         /// An investor enterprise of `owner`.
         fn enterprise(
             &mut self,
@@ -256,6 +343,8 @@ mod projects {
         // Liangjiang: the 西洽会 signings of 2021-05-21 (over 3.3 billion yuan) …
         let lj = org("CQ-LJ");
         use zs_domain::enterprise::Ownership;
+        use zs_domain::ticket::{TicketCategory, TicketSource};
+        use zs_domain::visit::VisitPurpose;
         let magna = s.enterprise(
             &lj,
             "麦格纳国际（Magna International）",
@@ -414,6 +503,96 @@ mod projects {
             fields("永兴旺数据连接设备生产项目", Industrial, 15 * YI / 10, "链主带动项目", &["电子信息"]),
             &[(Negotiating, "2023-04-01"), (Signed, "2023-08-08")],
         )?;
+
+        // Liangjiang field work: the policy briefing with the municipal drug administration at the
+        // Dadi enterprise park, and leadership visits to Tencent, Changan, CSSC and Dadi.
+        let dadi = s.enterprise(&lj, "大地企业园入驻企业（医药）", "CN", Ownership::Private, false, None)?;
+        let tencent = s.enterprise(&lj, "腾讯科技", "CN", Ownership::Private, false, Some(("HKEX", "0700")))?;
+        let changan =
+            s.enterprise(&lj, "重庆长安汽车", "CN", Ownership::CentralSoe, false, Some(("SZSE", "000625")))?;
+        let cssc = s.enterprise(&lj, "中国船舶集团", "CN", Ownership::CentralSoe, true, None)?;
+        let mut lj_visits = vec![];
+        for (enterprise, purpose, at, summary) in [
+            (
+                &dadi,
+                VisitPurpose::PolicyBriefing,
+                "2021-05-12T02:00:00Z",
+                "联合市药监局在大地企业园开展政策宣讲，讲解药品医疗器械审评审批政策",
+            ),
+            (&tencent, VisitPurpose::Visit, "2021-04-08T06:00:00Z", "新区领导走访腾讯，对接项目选址需求"),
+            (&changan, VisitPurpose::Visit, "2021-04-15T03:00:00Z", "新区领导走访长安汽车，了解新品认证进度"),
+            (&cssc, VisitPurpose::Visit, "2021-04-22T03:00:00Z", "新区领导走访中国船舶，协调项目用地"),
+            (&dadi, VisitPurpose::FollowUp, "2021-06-02T07:00:00Z", "回访大地企业园企业，产品认证问题已解决"),
+        ] {
+            lj_visits.push(s.visit(&lj, enterprise, purpose, at, summary)?);
+        }
+        // Problems raised on those visits, solved and confirmed within days.
+        for (visit, enterprise, title, category, reported, resolved, satisfaction) in [
+            (
+                1,
+                &tencent,
+                "腾讯项目选址需求对接",
+                TicketCategory::SiteSelection,
+                "2021-04-08T06:30:00Z",
+                "2021-04-09T09:00:00Z",
+                5,
+            ),
+            (
+                2,
+                &changan,
+                "长安汽车新产品认证加快办理",
+                TicketCategory::Permits,
+                "2021-04-15T03:30:00Z",
+                "2021-04-16T08:00:00Z",
+                5,
+            ),
+            (
+                3,
+                &cssc,
+                "中国船舶项目用地协调",
+                TicketCategory::LandUtilities,
+                "2021-04-22T03:30:00Z",
+                "2021-04-26T07:00:00Z",
+                4,
+            ),
+            (
+                0,
+                &dadi,
+                "医疗器械产品注册认证辅导",
+                TicketCategory::Permits,
+                "2021-05-12T03:00:00Z",
+                "2021-05-13T06:00:00Z",
+                5,
+            ),
+        ] {
+            s.ticket(
+                &lj,
+                title,
+                category,
+                TicketSource::Visit,
+                Some(enterprise),
+                Some(&lj_visits[visit]),
+                reported,
+                resolved,
+                satisfaction,
+            )?;
+        }
+        // Ruili border park: problems solved on site.
+        for (title, category, reported, resolved) in [
+            ("兴旺精密制造用工招聘对接", TicketCategory::Talent, "2023-03-02T02:00:00Z", "2023-03-02T09:00:00Z"),
+            ("纺织企业标准厂房供给", TicketCategory::LandUtilities, "2023-05-15T02:00:00Z", "2023-05-15T10:00:00Z"),
+            ("成衣出口报关物流通道", TicketCategory::Logistics, "2023-06-05T01:00:00Z", "2023-06-05T08:30:00Z"),
+        ] {
+            s.ticket(&park, title, category, TicketSource::Visit, None, None, reported, resolved, 5)?;
+        }
+        // Zhenjiang development zone: open-door consultation (开门问计) answered in under two days.
+        for (title, category, reported, resolved) in [
+            ("外资企业再投资政策咨询", TicketCategory::Policy, "2026-03-02T02:00:00Z", "2026-03-03T06:00:00Z"),
+            ("储能电站并网手续咨询", TicketCategory::Permits, "2026-03-04T02:00:00Z", "2026-03-05T03:00:00Z"),
+            ("中小企业融资对接", TicketCategory::Financing, "2026-03-09T01:00:00Z", "2026-03-10T02:00:00Z"),
+        ] {
+            s.ticket(&zj, title, category, TicketSource::OpenDoor, None, None, reported, resolved, 5)?;
+        }
 
         // Jiangjin: a project being tracked.
         s.project(

@@ -103,8 +103,30 @@ pub fn server(prepared: Prepared, listener: TcpListener, cfg: &Config) -> Result
         .listen(listener)
         .map_err(|e| StartError::Bind { addr, cause: e.to_string() })?
         .run();
+    tokio::spawn(escalation(upkeep_pool.clone(), chrono::Duration::hours(i64::from(cfg.escalation_grace_hours))));
     tokio::spawn(upkeep(upkeep_pool));
     Ok(srv)
+}
+
+/// Every 5 minutes, escalates overdue tickets one level after `grace` (see
+/// `zs_persistence::tickets::escalate_overdue`; safe with several instances).
+async fn escalation(pool: Pool, grace: chrono::Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let pool = pool.clone();
+        let result = web::block(move || {
+            let mut conn = pool.get()?;
+            zs_persistence::tickets::escalate_overdue(&mut conn, chrono::Utc::now(), grace)
+        })
+        .await;
+        match result {
+            Ok(Ok(n)) if n > 0 => tracing::info!(escalated = n, "escalated overdue tickets"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "ticket escalation failed"),
+            Err(e) => tracing::warn!(error = %e, "ticket escalation task failed"),
+        }
+    }
 }
 
 /// Hourly upkeep, safe with several instances: deletes idempotency keys older than 48 h

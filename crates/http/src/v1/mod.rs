@@ -2,6 +2,7 @@
 
 pub mod alliances;
 pub mod auth;
+pub mod calendar;
 pub mod enterprises;
 pub mod fund_arrivals;
 pub mod meta;
@@ -9,7 +10,9 @@ pub mod organizations;
 pub mod projects;
 pub mod service_accounts;
 pub mod signing_events;
+pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -772,6 +772,7 @@ pub struct ProjectListQuery {
     /// Opaque token from `next_page_token` of the previous page, with the same filters.
     pub page_token: Option<String>,
     /// Sort order (default `id`).
+    #[param(inline)]
     pub order_by: Option<ProjectOrderBy>,
     /// Only projects changed at or after this instant (RFC 3339).
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,

@@ -200,11 +200,12 @@ impl Resp {
 pub struct Settings {
     pub refresh_grace_secs: u64,
     pub body_limit: usize,
+    pub late_entry_hours: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { refresh_grace_secs: 30, body_limit: 1024 * 1024 }
+        Settings { refresh_grace_secs: 30, body_limit: 1024 * 1024, late_entry_hours: 24 }
     }
 }
 
@@ -230,6 +231,7 @@ impl TestApp {
         let mut cfg = zhaoshang::Config::for_database(&url);
         cfg.refresh_grace_secs = settings.refresh_grace_secs;
         cfg.body_limit = settings.body_limit;
+        cfg.late_entry_hours = settings.late_entry_hours;
         let cfg2 = cfg.clone();
         let prepared = tokio::task::spawn_blocking(move || zhaoshang::prepare(&cfg2)).await.unwrap().unwrap();
         // The platform operator every test starts from.

@@ -1200,3 +1200,30 @@ both!(a_visit_raises_tickets_in_the_same_request, |app| async move {
     let tickets = app.get("/v1/tickets", &w.county_officer).await.expect(200);
     assert_eq!(tickets.body["items"].as_array().unwrap().len(), 2);
 });
+
+async fn late_entry_threshold_is_a_setting(backend: crate::support::Backend) {
+    let settings = crate::support::Settings { late_entry_hours: 1, ..crate::support::Settings::default() };
+    let app = TestApp::spawn_with(backend, settings).await;
+    let w = app.world().await;
+    let e = enterprise(&app, &w.county_officer, "设置测试企业").await;
+    let body = |visited: &str| {
+        json!({"direction": "outbound", "purpose": "visit", "enterprise_id": e, "visited_at": visited,
+               "recorded_at": "2026-03-05T00:00:00Z"})
+    };
+    // Two hours after the phone's clock: late with a one-hour threshold (not with the default 24 h).
+    let r = app.post("/v1/visits", &w.county_officer, body("2026-03-05T02:00:00Z")).await.expect(201);
+    assert_eq!(r.body["late_entry"], true);
+    assert_eq!(r.body["visited_at"], "2026-03-05T02:00:00Z");
+    let r = app.post("/v1/visits", &w.county_officer, body("2026-03-05T00:30:00Z")).await.expect(201);
+    assert_eq!(r.body["late_entry"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_entry_threshold_is_a_setting_sqlite() {
+    late_entry_threshold_is_a_setting(crate::support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_entry_threshold_is_a_setting_postgres() {
+    late_entry_threshold_is_a_setting(crate::support::Backend::Postgres).await;
+}

@@ -61,11 +61,10 @@ pub fn check_purpose(direction: VisitDirection, purpose: VisitPurpose) -> Result
 }
 
 /// How much later than the phone's `recorded_at` a `visited_at` may lie before the visit is
-/// flagged `late_entry`: 24 hours. A constant for now; making it a per-organization setting
-/// changes only where this value comes from, not the rule.
+/// flagged `late_entry`, by default (the service setting `ZS_LATE_ENTRY_HOURS`).
 pub const LATE_ENTRY_THRESHOLD_HOURS: i64 = 24;
 
-/// The late-entry threshold as a duration.
+/// The default late-entry threshold as a duration.
 pub fn late_entry_threshold() -> Duration {
     Duration::hours(LATE_ENTRY_THRESHOLD_HOURS)
 }
@@ -73,8 +72,8 @@ pub fn late_entry_threshold() -> Duration {
 /// The late-entry rule: a visit whose `visited_at` lies more than the threshold after the
 /// phone's `recorded_at` is flagged. It is never refused, and neither time is changed; without
 /// `recorded_at` nothing is flagged.
-pub fn is_late_entry(visited_at: DateTime<Utc>, recorded_at: Option<DateTime<Utc>>) -> bool {
-    recorded_at.is_some_and(|r| visited_at - r > late_entry_threshold())
+pub fn is_late_entry(visited_at: DateTime<Utc>, recorded_at: Option<DateTime<Utc>>, threshold: Duration) -> bool {
+    recorded_at.is_some_and(|r| visited_at - r > threshold)
 }
 
 /// Largest accepted accuracy radius, in metres.
@@ -219,15 +218,15 @@ mod tests {
     #[test]
     fn late_entry_is_visited_more_than_24_hours_after_recorded() {
         let visited = at("2026-03-05T10:00:00+08:00");
-        assert!(!is_late_entry(visited, None));
+        assert!(!is_late_entry(visited, None, late_entry_threshold()));
         // Exactly the threshold is not late; one second more is.
-        assert!(!is_late_entry(visited, Some(at("2026-03-04T10:00:00+08:00"))));
-        assert!(is_late_entry(visited, Some(at("2026-03-04T09:59:59+08:00"))));
-        assert!(is_late_entry(visited, Some(at("2026-02-20T10:00:00+08:00"))));
+        assert!(!is_late_entry(visited, Some(at("2026-03-04T10:00:00+08:00")), late_entry_threshold()));
+        assert!(is_late_entry(visited, Some(at("2026-03-04T09:59:59+08:00")), late_entry_threshold()));
+        assert!(is_late_entry(visited, Some(at("2026-02-20T10:00:00+08:00")), late_entry_threshold()));
         // Recorded after the visit (the usual case) or shortly before: not late.
-        assert!(!is_late_entry(visited, Some(at("2026-03-05T10:00:00+08:00"))));
-        assert!(!is_late_entry(visited, Some(at("2026-03-09T18:00:00+08:00"))));
-        assert!(!is_late_entry(visited, Some(at("2026-03-05T02:00:00+08:00"))));
+        assert!(!is_late_entry(visited, Some(at("2026-03-05T10:00:00+08:00")), late_entry_threshold()));
+        assert!(!is_late_entry(visited, Some(at("2026-03-09T18:00:00+08:00")), late_entry_threshold()));
+        assert!(!is_late_entry(visited, Some(at("2026-03-05T02:00:00+08:00")), late_entry_threshold()));
         assert_eq!(late_entry_threshold(), Duration::hours(24));
     }
 

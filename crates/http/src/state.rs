@@ -20,6 +20,9 @@ pub struct ApiSettings {
     /// Consecutive failed logins before an account is locked.
     pub login_max_failures: i32,
     pub login_lock: Duration,
+    /// How much later than the phone's `recorded_at` a visit's `visited_at` may lie before
+    /// the visit is flagged `late_entry`.
+    pub late_entry_after: Duration,
 }
 
 impl Default for ApiSettings {
@@ -31,6 +34,7 @@ impl Default for ApiSettings {
             body_limit: 1024 * 1024,
             login_max_failures: 5,
             login_lock: Duration::from_secs(15 * 60),
+            late_entry_after: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct VisitFields {
 /// A new visit: its fields, owner and optional client id (phones create visits offline).
 #[derive(Debug, Clone)]
 pub struct NewVisit {
+    /// How much later than `recorded_at` a `visited_at` may lie before `late_entry` is set.
+    pub late_entry_after: chrono::Duration,
     pub id: Option<String>,
     pub owner_organization_id: String,
     pub fields: VisitFields,
@@ -274,6 +276,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, vis: &Visibility, cmd: NewVisi
     crate::orgs::get(conn, vis, &cmd.owner_organization_id)?;
     check_write(conn, caller, &cmd.owner_organization_id, Scope::VisitsWrite)?;
     let f = cmd.fields;
+    let cmd_late_after = cmd.late_entry_after;
     check_references(conn, vis, &cmd.owner_organization_id, &f, None)?;
     let id = cmd.id.unwrap_or_else(new_id);
     let taken: i64 = visits::table.filter(visits::id.eq(&id)).count().get_result(conn)?;
@@ -291,7 +294,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, vis: &Visibility, cmd: NewVisi
         project_id: f.project_id.clone(),
         visited_at,
         recorded_at,
-        late_entry: is_late_entry(utc(visited_at), recorded_at.map(utc)),
+        late_entry: is_late_entry(utc(visited_at), recorded_at.map(utc), cmd_late_after),
         latitude: f.location.latitude,
         longitude: f.location.longitude,
         accuracy_m: f.location.accuracy_m,
@@ -319,6 +322,7 @@ pub fn update(
     vis: &Visibility,
     id: &str,
     merge: impl FnOnce(&Visit) -> Result<VisitFields, DomainError>,
+    late_entry_after: chrono::Duration,
     if_match: Option<i64>,
 ) -> StoreResult<Visit> {
     lock_for_write(conn, id)?;
@@ -336,7 +340,7 @@ pub fn update(
             visits::project_id.eq(&f.project_id),
             visits::visited_at.eq(visited_at),
             visits::recorded_at.eq(recorded_at),
-            visits::late_entry.eq(is_late_entry(utc(visited_at), recorded_at.map(utc))),
+            visits::late_entry.eq(is_late_entry(utc(visited_at), recorded_at.map(utc), late_entry_after)),
             visits::latitude.eq(f.location.latitude),
             visits::longitude.eq(f.location.longitude),
             visits::accuracy_m.eq(f.location.accuracy_m),

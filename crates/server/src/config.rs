@@ -61,6 +61,11 @@ pub struct Config {
     #[arg(long, env = "ZS_LOGIN_LOCK_SECS", default_value_t = 900, global = true)]
     pub login_lock_secs: u64,
 
+    /// Hours a visit's `visited_at` may lie after the phone's `recorded_at` before the visit is
+    /// flagged `late_entry` (flagged, never refused).
+    #[arg(long, env = "ZS_LATE_ENTRY_HOURS", default_value_t = 24, global = true)]
+    pub late_entry_hours: u64,
+
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "ZS_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -99,6 +104,7 @@ impl Config {
             body_limit: 1024 * 1024,
             login_max_failures: 5,
             login_lock_secs: 900,
+            late_entry_hours: 24,
             workers: Some(1),
             shutdown_timeout_secs: 5,
             escalation_grace_hours: 24,
@@ -116,6 +122,7 @@ impl Config {
             login_max_failures: self.login_max_failures.max(1),
             login_lock: Duration::from_secs(self.login_lock_secs),
             refresh_grace: Duration::from_secs(self.refresh_grace_secs),
+            late_entry_after: Duration::from_secs(self.late_entry_hours.saturating_mul(3600)),
         }
     }
 

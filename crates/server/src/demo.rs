@@ -246,6 +246,7 @@ mod projects {
                 self.caller,
                 &self.vis,
                 zs_persistence::visits::NewVisit {
+                    late_entry_after: zs_domain::visit::late_entry_threshold(),
                     id: None,
                     owner_organization_id: owner.to_owned(),
                     fields: zs_persistence::visits::VisitFields {

@@ -594,6 +594,8 @@ pub async fn create_visit(
     v.into_result()?;
     let Some(fields) = fields else { return Err(ApiError::Internal("validation passed without values".to_owned())) };
     let cmd = NewVisit {
+        late_entry_after: chrono::Duration::from_std(state.settings.late_entry_after)
+            .unwrap_or(chrono::Duration::hours(24)),
         id,
         owner_organization_id: body
             .owner_organization_id
@@ -756,10 +758,13 @@ pub async fn update_visit(
     Body(body): Body<UpdateVisitRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
+    let late_after = chrono::Duration::from_std(state.settings.late_entry_after).unwrap_or(chrono::Duration::hours(24));
     let (caller, vis) = (auth.caller.clone(), auth.vis.clone());
     let id = id.into_inner();
     let v = state
-        .write(move |c| visits::update(c, &caller, &vis, &id, |current| body.merge(current).validate(), expected))
+        .write(move |c| {
+            visits::update(c, &caller, &vis, &id, |current| body.merge(current).validate(), late_after, expected)
+        })
         .await?;
     Ok(written(v.version, &VisitResponse::from(v)))
 }

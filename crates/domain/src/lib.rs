@@ -10,6 +10,7 @@ pub mod error;
 pub mod labels;
 pub mod money;
 pub mod org;
+pub mod party;
 pub mod project;
 pub mod text;
 pub mod ticket;

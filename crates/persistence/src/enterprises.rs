@@ -509,10 +509,6 @@ pub enum Entry<T> {
     Deleted { id: String, deleted_at: DateTime<Utc>, version: i64 },
 }
 
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 pub fn list(
     conn: &mut DbConn,
     vis: &Visibility,
@@ -526,7 +522,7 @@ pub fn list(
     }
     if let Some(text) = &f.q {
         let key = normalize_name(text);
-        q = q.filter(enterprises::name_key.like(format!("%{}%", escape_like(&key))).escape('\\'));
+        q = q.filter(enterprises::name_key.like(format!("%{}%", crate::page::like_escape(&key))).escape('\\'));
     }
     if let Some(u) = &f.uscc {
         q = q.filter(enterprises::uscc.eq(u.clone()));
@@ -551,7 +547,7 @@ pub fn list(
     }
     if let Some(r) = &f.region_code {
         let prefix = r.trim_end_matches("00").trim_end_matches("00");
-        q = q.filter(enterprises::region_code.like(format!("{}%", escape_like(prefix))).escape('\\'));
+        q = q.filter(enterprises::region_code.like(format!("{}%", crate::page::like_escape(prefix))).escape('\\'));
     }
     if let Some(c) = &f.country {
         q = q.filter(enterprises::country.eq(c.clone()));

@@ -21,7 +21,7 @@ use crate::schema::{
     enterprises, project_milestones, project_tags, project_team, project_transitions, projects, users,
 };
 use crate::scope::Visibility;
-use crate::{check_version, new_id, now, owned_or_shared, subtree_ids, utc, StoreResult};
+use crate::{check_version, keyset_by, new_id, now, owned_or_shared, subtree_ids, utc, StoreResult};
 
 pub const KIND: &str = "project";
 
@@ -611,10 +611,6 @@ pub enum ProjectEntry {
     Deleted { id: String, deleted_at: chrono::DateTime<chrono::Utc>, version: i64 },
 }
 
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 fn cursor_of(order: ProjectOrder, r: &ProjectRow) -> Cursor {
     let key = match order {
         ProjectOrder::Id => String::new(),
@@ -710,48 +706,31 @@ pub fn list(
     if let Some(r) = &f.origin_region_code {
         // A province or prefecture code matches the regions under it (530000 → 53xxxx).
         let prefix = r.trim_end_matches("00").trim_end_matches("00");
-        q = q.filter(projects::origin_region_code.like(format!("{}%", escape_like(prefix))).escape('\\'));
+        q = q.filter(projects::origin_region_code.like(format!("{}%", crate::page::like_escape(prefix))).escape('\\'));
     }
     if let Some(text) = &f.q {
         let key = zs_domain::enterprise::normalize_name(text);
-        q = q.filter(projects::name_key.like(format!("%{}%", escape_like(&key))).escape('\\'));
+        q = q.filter(projects::name_key.like(format!("%{}%", crate::page::like_escape(&key))).escape('\\'));
     }
     if let Some(ts) = f.updated_since {
         q = q.filter(projects::updated_at.ge(ts));
     }
-    let bad_cursor = || DomainError::invalid("/page_token", "page_token", "page token does not fit this order");
-    macro_rules! keyed {
-        ($col:expr, $key:expr) => {{
-            if let Some(c) = after {
-                let k = $key(&c.key).ok_or_else(bad_cursor)?;
-                q = if descending {
-                    q.filter($col.lt(k.clone()).or($col.eq(k).and(projects::id.lt(c.id.clone()))))
-                } else {
-                    q.filter($col.gt(k.clone()).or($col.eq(k).and(projects::id.gt(c.id.clone()))))
-                };
-            }
-            q = if descending {
-                q.order(($col.desc(), projects::id.desc()))
-            } else {
-                q.order(($col.asc(), projects::id.asc()))
-            };
-        }};
-    }
     match order {
-        ProjectOrder::Id => {
-            if let Some(c) = after {
-                q = if descending {
-                    q.filter(projects::id.lt(c.id.clone()))
-                } else {
-                    q.filter(projects::id.gt(c.id.clone()))
-                };
-            }
-            q = if descending { q.order(projects::id.desc()) } else { q.order(projects::id.asc()) };
+        ProjectOrder::Id => keyset_by!(q, projects::id, descending, after),
+        ProjectOrder::UpdatedAt => {
+            keyset_by!(q, projects::updated_at, projects::id, descending, after, crate::page::parse_ts_key)
         }
-        ProjectOrder::UpdatedAt => keyed!(projects::updated_at, |s: &str| crate::page::parse_ts_key(s)),
-        ProjectOrder::SignedOn => keyed!(projects::signed_key, |s: &str| s.parse::<NaiveDate>().ok()),
-        ProjectOrder::ContractAmount => keyed!(projects::contract_cny_minor, |s: &str| s.parse::<i64>().ok()),
-        ProjectOrder::Name => keyed!(projects::name_key, |s: &str| Some(s.to_owned())),
+        ProjectOrder::SignedOn => {
+            keyset_by!(q, projects::signed_key, projects::id, descending, after, |s: &str| s.parse::<NaiveDate>().ok())
+        }
+        ProjectOrder::ContractAmount => {
+            keyset_by!(q, projects::contract_cny_minor, projects::id, descending, after, |s: &str| s
+                .parse::<i64>()
+                .ok())
+        }
+        ProjectOrder::Name => {
+            keyset_by!(q, projects::name_key, projects::id, descending, after, |s: &str| Some(s.to_owned()))
+        }
     }
     let mut rows: Vec<ProjectRow> = q.limit(limit + 1).select(ProjectRow::as_select()).load(conn)?;
     let next = if rows.len() > usize::try_from(limit).unwrap_or(0) {

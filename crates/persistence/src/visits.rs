@@ -21,7 +21,7 @@ use crate::page::{ts_key, Cursor};
 use crate::records::check_write;
 use crate::schema::{alliance_members, org_closure, users, visit_participants, visit_policy_tags, visits};
 use crate::scope::Visibility;
-use crate::{ancestor_ids, check_version, new_id, now, subtree_ids, utc, StoreResult};
+use crate::{ancestor_ids, check_version, keyset_by, new_id, now, subtree_ids, utc, StoreResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = visits)]
@@ -477,37 +477,14 @@ pub fn list(
     if let Some(ts) = f.updated_since {
         q = q.filter(visits::updated_at.ge(ts));
     }
-    let bad_cursor = || DomainError::invalid("/page_token", "page_token", "page token does not fit this order");
-    macro_rules! keyed {
-        ($col:expr) => {{
-            if let Some(c) = after {
-                let k = crate::page::parse_ts_key(&c.key).ok_or_else(bad_cursor)?;
-                q = if descending {
-                    q.filter($col.lt(k).or($col.eq(k).and(visits::id.lt(c.id.clone()))))
-                } else {
-                    q.filter($col.gt(k).or($col.eq(k).and(visits::id.gt(c.id.clone()))))
-                };
-            }
-            q = if descending {
-                q.order(($col.desc(), visits::id.desc()))
-            } else {
-                q.order(($col.asc(), visits::id.asc()))
-            };
-        }};
-    }
     match order {
-        VisitOrder::Id => {
-            if let Some(c) = after {
-                q = if descending {
-                    q.filter(visits::id.lt(c.id.clone()))
-                } else {
-                    q.filter(visits::id.gt(c.id.clone()))
-                };
-            }
-            q = if descending { q.order(visits::id.desc()) } else { q.order(visits::id.asc()) };
+        VisitOrder::Id => keyset_by!(q, visits::id, descending, after),
+        VisitOrder::UpdatedAt => {
+            keyset_by!(q, visits::updated_at, visits::id, descending, after, crate::page::parse_ts_key)
         }
-        VisitOrder::UpdatedAt => keyed!(visits::updated_at),
-        VisitOrder::VisitedAt => keyed!(visits::visited_at),
+        VisitOrder::VisitedAt => {
+            keyset_by!(q, visits::visited_at, visits::id, descending, after, crate::page::parse_ts_key)
+        }
     }
     let mut rows: Vec<VisitRow> = q.limit(limit + 1).select(VisitRow::as_select()).load(conn)?;
     let limit = usize::try_from(limit).unwrap_or(0);

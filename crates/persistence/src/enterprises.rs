@@ -13,6 +13,7 @@ use zs_domain::org::RegionCode;
 use zs_domain::{DomainError, FieldViolation};
 
 use crate::db::{DbConn, MultiBackend};
+use crate::page::Entry;
 use crate::page::{cursor_for, ListOrder, Page, PageRequest};
 use crate::records::{check_write, shared_with, RecordRef};
 use crate::schema::{enterprise_contacts, enterprises, projects, shares};
@@ -502,13 +503,6 @@ pub struct EnterpriseFilter {
     pub include_deleted: bool,
 }
 
-/// One list entry: a live record or the tombstone of a deleted one.
-#[derive(Debug, Clone)]
-pub enum Entry<T> {
-    Live(Box<T>),
-    Deleted { id: String, deleted_at: DateTime<Utc>, version: i64 },
-}
-
 pub fn list(
     conn: &mut DbConn,
     vis: &Visibility,
@@ -561,18 +555,12 @@ pub fn list(
     let q = keyset!(q, enterprises::id, enterprises::updated_at, order, &page.after);
     let rows: Vec<EnterpriseRow> = q.limit(page.limit + 1).select(EnterpriseRow::as_select()).load(conn)?;
     let rows = Page::from_rows(rows, page.limit, |r| cursor_for(order, &r.id, r.updated_at));
-    let in_order: Vec<(String, Option<(NaiveDateTime, i64)>)> =
-        rows.items.iter().map(|r| (r.id.clone(), r.deleted_at.map(|d| (d, r.version)))).collect();
-    let live: Vec<EnterpriseRow> = rows.items.into_iter().filter(|r| r.deleted_at.is_none()).collect();
-    let mut live: HashMap<String, Enterprise> =
-        to_enterprises(conn, live)?.into_iter().map(|e| (e.id.clone(), e)).collect();
-    let items = in_order
-        .into_iter()
-        .filter_map(|(id, deleted)| match deleted {
-            Some((at, version)) => Some(Entry::Deleted { id, deleted_at: utc(at), version }),
-            None => live.remove(&id).map(|e| Entry::Live(Box::new(e))),
-        })
-        .collect();
+    let items = crate::page::entries(
+        rows.items,
+        |r| (r.id.clone(), r.deleted_at, r.version),
+        |live| to_enterprises(conn, live),
+        |e| e.id.clone(),
+    )?;
     Ok(Page { items, next: rows.next })
 }
 

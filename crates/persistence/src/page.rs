@@ -130,3 +130,31 @@ pub fn cursor_for(order: ListOrder, id: &str, updated_at: chrono::NaiveDateTime)
         ListOrder::UpdatedAt => Cursor { key: ts_key(updated_at), id: id.to_owned() },
     }
 }
+
+/// A list entry: a live record, or (with `include_deleted`) the tombstone of a deleted one.
+#[derive(Debug, Clone)]
+pub enum Entry<T> {
+    Live(Box<T>),
+    Deleted { id: String, deleted_at: chrono::DateTime<chrono::Utc>, version: i64 },
+}
+
+/// Turns a page of rows (live and deleted, in the query's order) into entries: deleted rows
+/// become tombstones, live ones are loaded whole by `load`. `meta` gives a row's id,
+/// `deleted_at` and version; `id_of` a loaded record's id.
+pub fn entries<R, T, E>(
+    rows: Vec<R>,
+    meta: impl Fn(&R) -> (String, Option<chrono::NaiveDateTime>, i64),
+    load: impl FnOnce(Vec<R>) -> Result<Vec<T>, E>,
+    id_of: impl Fn(&T) -> String,
+) -> Result<Vec<Entry<T>>, E> {
+    let in_order: Vec<_> = rows.iter().map(&meta).collect();
+    let live_rows = rows.into_iter().filter(|r| meta(r).1.is_none()).collect();
+    let mut live: std::collections::HashMap<String, T> = load(live_rows)?.into_iter().map(|t| (id_of(&t), t)).collect();
+    Ok(in_order
+        .into_iter()
+        .filter_map(|(id, deleted, version)| match deleted {
+            Some(at) => Some(Entry::Deleted { id, deleted_at: at.and_utc(), version }),
+            None => live.remove(&id).map(|t| Entry::Live(Box::new(t))),
+        })
+        .collect())
+}

@@ -604,13 +604,6 @@ pub struct ProjectFilter {
     pub include_deleted: bool,
 }
 
-/// One list entry: a live project or the tombstone of a deleted one.
-#[derive(Debug, Clone)]
-pub enum ProjectEntry {
-    Live(Box<Project>),
-    Deleted { id: String, deleted_at: chrono::DateTime<chrono::Utc>, version: i64 },
-}
-
 fn cursor_of(order: ProjectOrder, r: &ProjectRow) -> Cursor {
     let key = match order {
         ProjectOrder::Id => String::new(),
@@ -630,7 +623,7 @@ pub fn list(
     descending: bool,
     after: Option<&Cursor>,
     limit: i64,
-) -> StoreResult<(Vec<ProjectEntry>, Option<Cursor>)> {
+) -> StoreResult<(Vec<crate::page::Entry<Project>>, Option<Cursor>)> {
     let mut q = visible(vis);
     if !f.include_deleted {
         q = q.filter(projects::deleted_at.is_null());
@@ -739,17 +732,12 @@ pub fn list(
     } else {
         None
     };
-    let in_order: Vec<(String, Option<(NaiveDateTime, i64)>)> =
-        rows.iter().map(|r| (r.id.clone(), r.deleted_at.map(|d| (d, r.version)))).collect();
-    let live: Vec<ProjectRow> = rows.into_iter().filter(|r| r.deleted_at.is_none()).collect();
-    let mut live: HashMap<String, Project> = to_projects(conn, live)?.into_iter().map(|p| (p.id.clone(), p)).collect();
-    let entries = in_order
-        .into_iter()
-        .filter_map(|(id, deleted)| match deleted {
-            Some((at, version)) => Some(ProjectEntry::Deleted { id, deleted_at: utc(at), version }),
-            None => live.remove(&id).map(|p| ProjectEntry::Live(Box::new(p))),
-        })
-        .collect();
+    let entries = crate::page::entries(
+        rows,
+        |r| (r.id.clone(), r.deleted_at, r.version),
+        |live| to_projects(conn, live),
+        |x| x.id.clone(),
+    )?;
     Ok((entries, next))
 }
 

@@ -23,8 +23,9 @@ use zs_domain::ticket::{
 use zs_domain::DomainError;
 
 use crate::db::{DbConn, MultiBackend};
-use crate::enterprises::{mask_email, mask_phone, Entry};
+use crate::enterprises::{mask_email, mask_phone};
 use crate::page::{cursor_for, ListOrder, Page, PageRequest};
+use crate::page::{entries, Entry};
 use crate::records::{check_write, relation};
 use crate::schema::{alliance_members, org_closure, organizations, ticket_events, tickets, users};
 use crate::scope::Visibility;
@@ -337,18 +338,12 @@ pub fn list(
     let q = keyset!(q, tickets::id, tickets::updated_at, order, &page.after);
     let rows: Vec<TicketRow> = q.limit(page.limit + 1).select(TicketRow::as_select()).load(conn)?;
     let rows = Page::from_rows(rows, page.limit, |r| cursor_for(order, &r.id, r.updated_at));
-    let in_order: Vec<(String, Option<(NaiveDateTime, i64)>)> =
-        rows.items.iter().map(|r| (r.id.clone(), r.deleted_at.map(|d| (d, r.version)))).collect();
-    let live: Vec<TicketRow> = rows.items.into_iter().filter(|r| r.deleted_at.is_none()).collect();
-    let mut live: HashMap<String, Ticket> =
-        to_tickets(conn, vis, live)?.into_iter().map(|t| (t.id.clone(), t)).collect();
-    let items = in_order
-        .into_iter()
-        .filter_map(|(id, deleted)| match deleted {
-            Some((at, version)) => Some(Entry::Deleted { id, deleted_at: utc(at), version }),
-            None => live.remove(&id).map(|t| Entry::Live(Box::new(t))),
-        })
-        .collect();
+    let items = entries(
+        rows.items,
+        |r| (r.id.clone(), r.deleted_at, r.version),
+        |live| to_tickets(conn, vis, live),
+        |t| t.id.clone(),
+    )?;
     Ok(Page { items, next: rows.next })
 }
 

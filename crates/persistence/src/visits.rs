@@ -408,13 +408,6 @@ pub struct VisitFilter {
     pub include_deleted: bool,
 }
 
-/// One list entry: a live visit or the tombstone of a deleted one.
-#[derive(Debug, Clone)]
-pub enum VisitEntry {
-    Live(Box<Visit>),
-    Deleted { id: String, deleted_at: DateTime<Utc>, version: i64 },
-}
-
 fn cursor_of(order: VisitOrder, r: &VisitRow) -> Cursor {
     let key = match order {
         VisitOrder::Id => String::new(),
@@ -435,7 +428,7 @@ pub fn list(
     descending: bool,
     after: Option<&Cursor>,
     limit: i64,
-) -> StoreResult<(Vec<VisitEntry>, Option<Cursor>)> {
+) -> StoreResult<(Vec<crate::page::Entry<Visit>>, Option<Cursor>)> {
     let mut q = visible(conn, caller, vis)?;
     if !f.include_deleted {
         q = q.filter(visits::deleted_at.is_null());
@@ -494,16 +487,11 @@ pub fn list(
     } else {
         None
     };
-    let in_order: Vec<(String, Option<(NaiveDateTime, i64)>)> =
-        rows.iter().map(|r| (r.id.clone(), r.deleted_at.map(|d| (d, r.version)))).collect();
-    let live: Vec<VisitRow> = rows.into_iter().filter(|r| r.deleted_at.is_none()).collect();
-    let mut live: HashMap<String, Visit> = to_visits(conn, live)?.into_iter().map(|v| (v.id.clone(), v)).collect();
-    let entries = in_order
-        .into_iter()
-        .filter_map(|(id, deleted)| match deleted {
-            Some((at, version)) => Some(VisitEntry::Deleted { id, deleted_at: utc(at), version }),
-            None => live.remove(&id).map(|v| VisitEntry::Live(Box::new(v))),
-        })
-        .collect();
+    let entries = crate::page::entries(
+        rows,
+        |r| (r.id.clone(), r.deleted_at, r.version),
+        |live| to_visits(conn, live),
+        |x| x.id.clone(),
+    )?;
     Ok((entries, next))
 }

@@ -13,8 +13,9 @@ use zs_domain::user::{parse_email, parse_phone};
 use zs_domain::DomainError;
 use zs_persistence::enterprises::{
     self, listing_violations, Contact, ContactFilter, ContactPatch, Enterprise, EnterpriseFields, EnterpriseFilter,
-    EnterprisePatch, Entry, NewContact, NewEnterprise,
+    EnterprisePatch, NewContact, NewEnterprise,
 };
+use zs_persistence::page::Entry;
 
 use crate::auth::Auth;
 use crate::body::Body;

@@ -15,8 +15,8 @@ use zs_domain::project::{
     TransitionRequest,
 };
 use zs_domain::{text, FieldViolation};
-use zs_persistence::page::Cursor;
-use zs_persistence::projects::{self, NewProject, ProjectEntry, ProjectFields, ProjectFilter, ProjectOrder};
+use zs_persistence::page::{Cursor, Entry};
+use zs_persistence::projects::{self, NewProject, ProjectFields, ProjectFilter, ProjectOrder};
 use zs_persistence::records::{self, RecordRef};
 
 use crate::auth::Auth;
@@ -951,8 +951,8 @@ pub async fn list_projects(
         items: entries
             .into_iter()
             .map(|e| match e {
-                ProjectEntry::Live(p) => ProjectListItem::Project(Box::new(ProjectResponse::from(*p))),
-                ProjectEntry::Deleted { id, deleted_at, version } => {
+                Entry::Live(p) => ProjectListItem::Project(Box::new(ProjectResponse::from(*p))),
+                Entry::Deleted { id, deleted_at, version } => {
                     ProjectListItem::Deleted(Tombstone { id, deleted_at, version })
                 }
             })

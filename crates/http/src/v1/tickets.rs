@@ -14,7 +14,7 @@ use zs_domain::ticket::{
     Priority, Ticket, TicketCategory, TicketEvent, TicketEventKind, TicketMetrics, TicketSource, TicketStatus,
 };
 use zs_domain::user::{parse_email, parse_phone};
-use zs_persistence::enterprises::Entry;
+use zs_persistence::page::Entry;
 use zs_persistence::tickets::{self, MoveCommand, NewTicket, TicketFilter, TicketPatch};
 
 use crate::auth::Auth;

@@ -10,8 +10,8 @@ use zs_domain::auth::Scope;
 use zs_domain::error::Violations;
 use zs_domain::visit::{check_purpose, parse_policy_tag, Location, Visit, VisitDirection, VisitPurpose};
 use zs_domain::{text, FieldViolation};
-use zs_persistence::page::Cursor;
-use zs_persistence::visits::{self, NewVisit, VisitEntry, VisitFields, VisitFilter, VisitOrder};
+use zs_persistence::page::{Cursor, Entry};
+use zs_persistence::visits::{self, NewVisit, VisitFields, VisitFilter, VisitOrder};
 
 use crate::auth::Auth;
 use crate::body::Body;
@@ -723,8 +723,8 @@ pub async fn list_visits(
         items: entries
             .into_iter()
             .map(|e| match e {
-                VisitEntry::Live(v) => VisitListItem::Visit(Box::new(VisitResponse::from(*v))),
-                VisitEntry::Deleted { id, deleted_at, version } => {
+                Entry::Live(v) => VisitListItem::Visit(Box::new(VisitResponse::from(*v))),
+                Entry::Deleted { id, deleted_at, version } => {
                     VisitListItem::Deleted(Tombstone { id, deleted_at, version })
                 }
             })

@@ -5,13 +5,16 @@
 #[macro_use]
 mod support;
 
+mod activities;
 mod alliances;
 mod auth;
+mod branches;
 mod calendar;
 mod contract;
 mod enterprises;
 mod migrations;
 mod organizations;
+mod points;
 mod projects;
 mod signing_events;
 mod tickets;

@@ -424,3 +424,67 @@ impl TestApp {
         }
     }
 }
+
+/// Party building fixtures shared by the branch, activity and points tests.
+impl TestApp {
+    /// An alliance founded by `founder_admin`'s organization with `member` invited and accepted.
+    pub async fn alliance(&self, founder_admin: &str, member: &str, member_admin: &str) -> String {
+        let id = self
+            .post("/v1/alliances", founder_admin, json!({"name": "党建联盟", "description": "联建共建"}))
+            .await
+            .expect(201)
+            .id();
+        self.post(&format!("/v1/alliances/{id}/members"), founder_admin, json!({"organization_id": member}))
+            .await
+            .expect(200);
+        self.post(&format!("/v1/alliances/{id}/members/{member}/accept"), member_admin, json!({})).await.expect(200);
+        id
+    }
+
+    /// A party branch of `org`, created as `token`, with an optional secretary and the given
+    /// members (party role `member`, joined 2020-07-01).
+    pub async fn branch(
+        &self,
+        token: &str,
+        org: &str,
+        name: &str,
+        secretary: Option<&str>,
+        members: &[&str],
+    ) -> String {
+        let members: Vec<Value> =
+            members.iter().map(|u| json!({"user_id": u, "party_role": "member", "joined_on": "2020-07-01"})).collect();
+        let mut body = json!({"organization_id": org, "name": name, "members": members});
+        if let Some(s) = secretary {
+            body["secretary_id"] = json!(s);
+        }
+        self.post("/v1/branches", token, body).await.expect(201).id()
+    }
+
+    /// An activity of `host` planned from `start` for two hours, created as `token`.
+    pub async fn activity(
+        &self,
+        token: &str,
+        host: &str,
+        activity_type: &str,
+        start: chrono::DateTime<chrono::Utc>,
+        cohosts: &[&str],
+    ) -> String {
+        let end = start + chrono::Duration::hours(2);
+        self.post(
+            "/v1/activities",
+            token,
+            json!({
+                "host_branch_id": host,
+                "cohost_branch_ids": cohosts,
+                "title": format!("{activity_type} {}", start.format("%Y-%m-%d")),
+                "activity_type": activity_type,
+                "planned_start": start.to_rfc3339(),
+                "planned_end": end.to_rfc3339(),
+                "place": "党员活动室",
+            }),
+        )
+        .await
+        .expect(201)
+        .id()
+    }
+}

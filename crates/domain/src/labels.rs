@@ -91,6 +91,13 @@ pub fn all() -> Vec<EnumLabels> {
         crate::ticket::TicketEventKind::LABELS,
         crate::visit::VisitDirection::LABELS,
         crate::visit::VisitPurpose::LABELS,
+        crate::party::ActivityType::LABELS,
+        crate::party::ActivityStatus::LABELS,
+        crate::party::AttachmentKind::LABELS,
+        crate::party::AttendanceStatus::LABELS,
+        crate::party::PartyRole::LABELS,
+        crate::party::PointKind::LABELS,
+        crate::party::RulePeriod::LABELS,
     ]
 }
 

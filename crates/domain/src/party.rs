@@ -2,9 +2,10 @@
 //! (三会一课) and the compliance check against rules that are data (national defaults,
 //! overridable per organization).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use crate::labeled_enum;
+use crate::auth::{Caller, PrincipalKind, Relation, Role, Scope};
+use crate::{labeled_enum, DomainError};
 
 labeled_enum! {
     /// Type of a branch activity.
@@ -28,6 +29,125 @@ labeled_enum! {
         Monthly = ("monthly", "每月", "Monthly"),
         Quarterly = ("quarterly", "每季度", "Quarterly"),
         Yearly = ("yearly", "每年", "Yearly"),
+    }
+}
+
+labeled_enum! {
+    /// A member's standing in the branch.
+    pub enum PartyRole {
+        Member = ("member", "正式党员", "Party member"),
+        ProbationaryMember = ("probationary_member", "预备党员", "Probationary member"),
+        CommitteeMember = ("committee_member", "支委委员", "Branch committee member"),
+    }
+}
+
+labeled_enum! {
+    /// Where an activity stands: planned, held (minutes may follow), or cancelled with a reason.
+    pub enum ActivityStatus {
+        Planned = ("planned", "计划", "Planned"),
+        Held = ("held", "已开展", "Held"),
+        Cancelled = ("cancelled", "已取消", "Cancelled"),
+    }
+}
+
+labeled_enum! {
+    /// What an attachment of an activity is (metadata only; files live elsewhere).
+    pub enum AttachmentKind {
+        Notice = ("notice", "通知", "Notice"),
+        Minutes = ("minutes", "会议记录", "Minutes"),
+        SignInSheet = ("sign_in_sheet", "签到表", "Sign-in sheet"),
+        Photo = ("photo", "照片", "Photo"),
+        Audio = ("audio", "录音", "Audio recording"),
+    }
+}
+
+labeled_enum! {
+    /// A member's attendance of an activity: signed in, on leave (with a reason), or absent.
+    pub enum AttendanceStatus {
+        Present = ("present", "出席", "Present (signed in)"),
+        Leave = ("leave", "请假", "On leave"),
+        Absent = ("absent", "缺席", "Absent"),
+    }
+}
+
+labeled_enum! {
+    /// An entry of the points ledger (党员积分).
+    pub enum PointKind {
+        Attendance = ("attendance", "参加活动", "Attendance"),
+        Award = ("award", "加分", "Award"),
+        Deduction = ("deduction", "扣分", "Deduction"),
+    }
+}
+
+/// Points earned for attending an activity of a type, where an organization has set no rule.
+pub fn default_points(t: ActivityType) -> i32 {
+    match t {
+        ActivityType::GeneralMeeting
+        | ActivityType::PartyLesson
+        | ActivityType::ThemeDay
+        | ActivityType::JointActivity
+        | ActivityType::Training => 2,
+        ActivityType::CommitteeMeeting | ActivityType::GroupMeeting | ActivityType::Study | ActivityType::SiteVisit => {
+            1
+        }
+        ActivityType::Service => 3,
+    }
+}
+
+/// Whether the caller may create and edit branches of an organization in `relation` to it, and
+/// their activities, attendance and points (DESIGN.md §2, party_secretary row): the branch's own
+/// secretary; party secretaries and org admins of the organization; org admins of a superior;
+/// sysadmins; a service account with `party:write` for its own organization.
+pub fn may_manage_party(caller: &Caller, relation: Relation, is_branch_secretary: bool) -> bool {
+    if caller.is_sysadmin() || (caller.kind == PrincipalKind::User && is_branch_secretary) {
+        return true;
+    }
+    match (caller.kind, relation) {
+        (PrincipalKind::Service, Relation::Own) => caller.scopes.contains(&Scope::PartyWrite),
+        (PrincipalKind::Service, _) => false,
+        (PrincipalKind::User, Relation::Own) => {
+            caller.roles.iter().any(|r| matches!(r, Role::OrgAdmin | Role::PartySecretary))
+        }
+        (PrincipalKind::User, Relation::Superior) => caller.roles.contains(&Role::OrgAdmin),
+        (PrincipalKind::User, Relation::Other) => false,
+    }
+}
+
+/// A caller who is only a party member (no other role) sees its own points, nobody else's.
+pub fn sees_only_own_points(caller: &Caller) -> bool {
+    caller.kind == PrincipalKind::User && caller.roles.iter().all(|r| *r == Role::Member)
+}
+
+/// When members may sign themselves in: from `opens_before` before the planned start until
+/// `closes_after` after it (the service settings `ZS_SIGN_IN_OPENS_MINUTES` and
+/// `ZS_SIGN_IN_CLOSES_MINUTES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInWindow {
+    pub opens_before: Duration,
+    pub closes_after: Duration,
+}
+
+impl Default for SignInWindow {
+    fn default() -> Self {
+        Self { opens_before: Duration::minutes(30), closes_after: Duration::minutes(60) }
+    }
+}
+
+impl SignInWindow {
+    /// Refuses (409 `SIGN_IN_CLOSED`) a sign-in at `at` outside the window around `planned_start`.
+    pub fn check(&self, planned_start: DateTime<Utc>, at: DateTime<Utc>) -> Result<(), DomainError> {
+        let (opens, closes) = (planned_start - self.opens_before, planned_start + self.closes_after);
+        if at < opens || at > closes {
+            return Err(DomainError::conflict(
+                "SIGN_IN_CLOSED",
+                format!(
+                    "sign-in is open from {} to {} (UTC); ask the branch secretary to record your attendance",
+                    opens.format("%Y-%m-%dT%H:%M:%SZ"),
+                    closes.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -183,6 +303,38 @@ mod tests {
         // Committee and group meetings: none held in four months.
         assert_eq!(c.iter().filter(|p| p.activity_type == CommitteeMeeting).map(|p| p.missing).sum::<u32>(), 4);
         assert_eq!(c.iter().filter(|p| p.activity_type == GroupMeeting).map(|p| p.missing).sum::<u32>(), 4);
+    }
+
+    #[test]
+    fn sign_in_window_is_around_the_start() {
+        let start = "2026-05-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let w = SignInWindow::default();
+        assert!(w.check(start, start - Duration::minutes(30)).is_ok());
+        assert!(w.check(start, start + Duration::minutes(60)).is_ok());
+        assert!(w.check(start, start - Duration::minutes(31)).is_err());
+        assert!(w.check(start, start + Duration::minutes(61)).is_err());
+    }
+
+    #[test]
+    fn party_management_table() {
+        let user = |roles: Vec<Role>| Caller {
+            principal_id: "u".into(),
+            kind: PrincipalKind::User,
+            organization_id: "o".into(),
+            roles,
+            scopes: vec![],
+        };
+        assert!(may_manage_party(&user(vec![Role::PartySecretary]), Relation::Own, false));
+        assert!(!may_manage_party(&user(vec![Role::PartySecretary]), Relation::Superior, false));
+        assert!(may_manage_party(&user(vec![Role::OrgAdmin]), Relation::Superior, false));
+        assert!(!may_manage_party(&user(vec![Role::Officer, Role::Leader, Role::Member]), Relation::Own, false));
+        assert!(may_manage_party(&user(vec![Role::Member]), Relation::Own, true));
+        assert!(!may_manage_party(&user(vec![Role::OrgAdmin]), Relation::Other, false));
+        let svc = Caller { kind: PrincipalKind::Service, scopes: vec![Scope::PartyWrite], ..user(vec![]) };
+        assert!(may_manage_party(&svc, Relation::Own, false));
+        assert!(!may_manage_party(&svc, Relation::Superior, false));
+        assert!(sees_only_own_points(&user(vec![Role::Member])));
+        assert!(!sees_only_own_points(&user(vec![Role::Member, Role::Viewer])));
     }
 
     #[test]

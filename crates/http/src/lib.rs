@@ -129,7 +129,9 @@ fn register(
             .service(signing_events::update_signing_event)
             .service(signing_events::delete_signing_event)
             .service(signing_events::attach_signing_event_project)
-            .service(signing_events::detach_signing_event_project),
+            .service(signing_events::detach_signing_event_project), // party: branches and compliance (register branch routes after this line)
+                                                                    // party: activities (register activity routes after this line)
+                                                                    // party: attendance and points (register attendance and point routes after this line)
     )
 }
 

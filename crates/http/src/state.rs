@@ -23,6 +23,8 @@ pub struct ApiSettings {
     /// How much later than the phone's `recorded_at` a visit's `visited_at` may lie before
     /// the visit is flagged `late_entry`.
     pub late_entry_after: Duration,
+    /// When members may sign themselves in to an activity, around its planned start.
+    pub sign_in: zs_domain::party::SignInWindow,
 }
 
 impl Default for ApiSettings {
@@ -35,6 +37,7 @@ impl Default for ApiSettings {
             login_max_failures: 5,
             login_lock: Duration::from_secs(15 * 60),
             late_entry_after: Duration::from_secs(24 * 3600),
+            sign_in: zs_domain::party::SignInWindow::default(),
         }
     }
 }

@@ -2,7 +2,10 @@
 //! Each module runs whole use cases on a connection and returns domain types; visibility
 //! is part of every query's SQL (see [`scope`]).
 
+pub mod activities;
 pub mod alliances;
+pub mod attendance;
+pub mod branches;
 pub mod calendar;
 pub mod db;
 pub mod enterprises;
@@ -10,6 +13,8 @@ pub mod funds;
 pub mod idempotency;
 pub mod orgs;
 pub mod page;
+pub mod party;
+pub mod points;
 pub mod projects;
 pub mod records;
 pub mod schema;

@@ -422,6 +422,144 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    branches (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        secretary_id -> Nullable<Text>,
+        deputy_id -> Nullable<Text>,
+        stationed -> Bool,
+        stationed_in -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    branch_groups (branch_id, name) {
+        branch_id -> Text,
+        name -> Text,
+        leader_id -> Nullable<Text>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    branch_members (branch_id, user_id) {
+        branch_id -> Text,
+        user_id -> Text,
+        party_role -> Text,
+        joined_on -> Date,
+        group_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        owner_organization_id -> Text,
+        host_branch_id -> Text,
+        title -> Text,
+        activity_type -> Text,
+        status -> Text,
+        planned_start -> Timestamp,
+        planned_end -> Timestamp,
+        place -> Nullable<Text>,
+        online_link -> Nullable<Text>,
+        speaker -> Nullable<Text>,
+        agenda -> Text,
+        minutes -> Nullable<Text>,
+        held_at -> Nullable<Timestamp>,
+        held_on -> Nullable<Date>,
+        cancel_reason -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    activity_cohosts (activity_id, branch_id) {
+        activity_id -> Text,
+        branch_id -> Text,
+        organization_id -> Text,
+    }
+}
+
+diesel::table! {
+    activity_attachments (activity_id, position) {
+        activity_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        name -> Text,
+        size_bytes -> BigInt,
+        checksum -> Text,
+    }
+}
+
+diesel::table! {
+    activity_projects (activity_id, project_id) {
+        activity_id -> Text,
+        project_id -> Text,
+    }
+}
+
+diesel::table! {
+    attendance (activity_id, user_id) {
+        activity_id -> Text,
+        user_id -> Text,
+        branch_id -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        signed_in_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    point_entries (id) {
+        id -> Text,
+        organization_id -> Text,
+        branch_id -> Text,
+        user_id -> Text,
+        activity_id -> Nullable<Text>,
+        kind -> Text,
+        points -> Integer,
+        reason -> Text,
+        occurred_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    point_rules (organization_id, activity_type) {
+        organization_id -> Text,
+        activity_type -> Text,
+        points -> Integer,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    compliance_rules (rule_set, activity_type, period) {
+        rule_set -> Text,
+        activity_type -> Text,
+        period -> Text,
+        min_count -> Integer,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(service_accounts -> organizations (organization_id));
@@ -440,6 +578,13 @@ diesel::joinable!(signing_event_projects -> projects (project_id));
 diesel::joinable!(visit_participants -> visits (visit_id));
 diesel::joinable!(visit_policy_tags -> visits (visit_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(branch_groups -> branches (branch_id));
+diesel::joinable!(branch_members -> branches (branch_id));
+diesel::joinable!(activities -> branches (host_branch_id));
+diesel::joinable!(activity_cohosts -> activities (activity_id));
+diesel::joinable!(activity_attachments -> activities (activity_id));
+diesel::joinable!(activity_projects -> activities (activity_id));
+diesel::joinable!(attendance -> activities (activity_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -472,4 +617,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_policy_tags,
     tickets,
     ticket_events,
+    branches,
+    branch_groups,
+    branch_members,
+    activities,
+    activity_cohosts,
+    activity_attachments,
+    activity_projects,
+    attendance,
+    point_entries,
+    point_rules,
+    compliance_rules,
 );

@@ -66,6 +66,15 @@ pub struct Config {
     #[arg(long, env = "ZS_LATE_ENTRY_HOURS", default_value_t = 24, global = true)]
     pub late_entry_hours: u64,
 
+    /// Minutes before an activity's planned start when members may begin to sign in.
+    #[arg(long, env = "ZS_SIGN_IN_OPENS_MINUTES", default_value_t = 30, global = true)]
+    pub sign_in_opens_minutes: u32,
+
+    /// Minutes after an activity's planned start when self sign-in closes (the secretary still
+    /// records attendance afterwards).
+    #[arg(long, env = "ZS_SIGN_IN_CLOSES_MINUTES", default_value_t = 60, global = true)]
+    pub sign_in_closes_minutes: u32,
+
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "ZS_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -105,6 +114,8 @@ impl Config {
             login_max_failures: 5,
             login_lock_secs: 900,
             late_entry_hours: 24,
+            sign_in_opens_minutes: 30,
+            sign_in_closes_minutes: 60,
             workers: Some(1),
             shutdown_timeout_secs: 5,
             escalation_grace_hours: 24,
@@ -123,6 +134,10 @@ impl Config {
             login_lock: Duration::from_secs(self.login_lock_secs),
             refresh_grace: Duration::from_secs(self.refresh_grace_secs),
             late_entry_after: Duration::from_secs(self.late_entry_hours.saturating_mul(3600)),
+            sign_in: zs_domain::party::SignInWindow {
+                opens_before: chrono::Duration::minutes(i64::from(self.sign_in_opens_minutes)),
+                closes_after: chrono::Duration::minutes(i64::from(self.sign_in_closes_minutes)),
+            },
         }
     }
 

@@ -1,12 +1,16 @@
 //! The `/v1` resources, one module each.
 
+pub mod activities;
 pub mod alliances;
+pub mod attendance;
 pub mod auth;
+pub mod branches;
 pub mod calendar;
 pub mod enterprises;
 pub mod fund_arrivals;
 pub mod meta;
 pub mod organizations;
+pub mod points;
 pub mod projects;
 pub mod service_accounts;
 pub mod signing_events;

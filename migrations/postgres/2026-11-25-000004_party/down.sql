@@ -1,0 +1,11 @@
+DROP TABLE compliance_rules;
+DROP TABLE point_rules;
+DROP TABLE point_entries;
+DROP TABLE attendance;
+DROP TABLE activity_projects;
+DROP TABLE activity_attachments;
+DROP TABLE activity_cohosts;
+DROP TABLE activities;
+DROP TABLE branch_members;
+DROP TABLE branch_groups;
+DROP TABLE branches;

@@ -2,8 +2,10 @@
 //! foundation (organizations, users, alliances), the role table of DESIGN.md §2 and the
 //! errors every use case speaks. Pure Rust: no I/O, no diesel, no actix.
 
+pub mod activity;
 pub mod alliance;
 pub mod auth;
+pub mod branch;
 pub mod calendar;
 pub mod enterprise;
 pub mod error;
@@ -11,6 +13,7 @@ pub mod labels;
 pub mod money;
 pub mod org;
 pub mod party;
+pub mod points;
 pub mod project;
 pub mod text;
 pub mod ticket;

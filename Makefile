@@ -4,7 +4,7 @@ CARGO ?= cargo
 DB_FILE ?= zhaoshang.db
 TEST_THREADS ?= 8
 
-.PHONY: help run build test test-only lint openapi fmt clean-db
+.PHONY: help run build test test-only lint openapi fmt clean-db fault
 
 help:
 	@echo "make run       build, migrate the SQLite file, seed demo data on first start, serve (Swagger UI at /docs/)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-only the tests without lint"
 	@echo "make lint      rustfmt check, clippy -D warnings, domain crate free of diesel/actix"
 	@echo "make openapi   rewrite openapi/openapi.json from the code"
+	@echo "make fault     database faults under write load (throwaway PostgreSQL cluster; SQLite lock and kill)"
 
 build:
 	$(CARGO) build -p zhaoshang
@@ -37,6 +38,11 @@ lint:
 openapi:
 	UPDATE_OPENAPI=1 $(CARGO) test -p zs-tests --test api committed_openapi_matches_the_code
 	@echo "openapi/openapi.json rewritten"
+
+# Stops and restarts a throwaway PostgreSQL cluster under write load, then locks and kills on
+# SQLite; checks that no acknowledged write is lost or doubled (see scripts/fault.py).
+fault: build
+	python3 scripts/fault.py
 
 fmt:
 	$(CARGO) fmt --all

@@ -259,6 +259,18 @@ both!(five_consecutive_failures_lock_the_account_even_for_the_right_password, |a
     app.get("/v1/me", &before).await.expect(200);
 });
 
+both!(the_lock_holds_across_two_instances_on_one_database, |app| async move {
+    bureau(&app).await;
+    let other = app.second_instance().await;
+    // Guesses spread over two instances behind a load balancer count together.
+    for i in 0..5 {
+        let instance = if i % 2 == 0 { &app } else { &other };
+        login(instance, "yn.officer", "guess").await.problem(401, "INVALID_CREDENTIALS");
+    }
+    login(&other, "yn.officer", PASSWORD).await.problem(429, "TOO_MANY_ATTEMPTS");
+    login(&app, "yn.officer", PASSWORD).await.problem(429, "TOO_MANY_ATTEMPTS");
+});
+
 both!(only_consecutive_failures_count_toward_the_lock, |app| async move {
     bureau(&app).await;
     for _ in 0..4 {

@@ -115,6 +115,8 @@ mod sha2_lite {
 enum DbGuard {
     Sqlite(std::path::PathBuf),
     Postgres(String),
+    /// A second instance on another test's database: that test removes it.
+    Shared,
 }
 
 impl Drop for DbGuard {
@@ -123,6 +125,7 @@ impl Drop for DbGuard {
             DbGuard::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            DbGuard::Shared => {}
             DbGuard::Postgres(name) => {
                 let name = name.clone();
                 // Drop from a plain thread: this may run inside the async runtime.
@@ -286,6 +289,30 @@ impl TestApp {
             admin_token: String::new(),
             server: handle,
             _db: guard,
+        };
+        app.admin_token = app.login("root", PASSWORD).await;
+        app
+    }
+
+    /// A second server on the same database, as a second instance behind a load balancer: its
+    /// own pool, process state and signing key; only the database is shared.
+    pub async fn second_instance(&self) -> TestApp {
+        let cfg = zhaoshang::Config::for_database(&self.database_url);
+        let cfg2 = cfg.clone();
+        let prepared = tokio::task::spawn_blocking(move || zhaoshang::prepare(&cfg2)).await.unwrap().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = zhaoshang::server(prepared, listener, &cfg).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let mut app = TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: self.client.clone(),
+            backend: self.backend,
+            database_url: self.database_url.clone(),
+            admin_token: String::new(),
+            server: handle,
+            _db: DbGuard::Shared,
         };
         app.admin_token = app.login("root", PASSWORD).await;
         app

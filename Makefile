@@ -4,7 +4,7 @@ CARGO ?= cargo
 DB_FILE ?= zhaoshang.db
 TEST_THREADS ?= 8
 
-.PHONY: help run build test test-only lint openapi fmt clean-db fault
+.PHONY: help run build test test-only lint openapi fmt clean-db fault bench
 
 help:
 	@echo "make run       build, migrate the SQLite file, seed demo data on first start, serve (Swagger UI at /docs/)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-only the tests without lint"
 	@echo "make lint      rustfmt check, clippy -D warnings, domain crate free of diesel/actix"
 	@echo "make openapi   rewrite openapi/openapi.json from the code"
+	@echo "make bench     load benchmark: 1M projects on PostgreSQL, wrk + pgbench; SQLite writes (see BENCHMARKS.md)"
 	@echo "make fault     database faults under write load (throwaway PostgreSQL cluster; SQLite lock and kill)"
 
 build:
@@ -43,6 +44,12 @@ openapi:
 # SQLite; checks that no acknowledged write is lost or doubled (see scripts/fault.py).
 fault: build
 	python3 scripts/fault.py
+
+# Release server on PostgreSQL with 1M projects, measured with wrk and compared with pgbench.
+bench:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(CARGO) build --release -p zhaoshang
+	python3 scripts/bench.py
 
 fmt:
 	$(CARGO) fmt --all

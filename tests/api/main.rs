@@ -11,6 +11,7 @@ mod auth;
 mod branches;
 mod calendar;
 mod contract;
+mod demo;
 mod enterprises;
 mod migrations;
 mod organizations;

@@ -25,6 +25,13 @@ pub const DEMO_USERS: &[(&str, Role, &str)] = &[
     ("jiangjin.admin", Role::OrgAdmin, "CQ-JJ"),
     ("mianyang.admin", Role::OrgAdmin, "SC-MY"),
     ("mianyang.gba.officer", Role::Officer, "SC-MY-GBA"),
+    ("mianyang.gba.secretary", Role::PartySecretary, "SC-MY-GBA"),
+    ("optics.secretary", Role::PartySecretary, "SZ-OPTICS"),
+    ("yunnan.secretary", Role::PartySecretary, "YN-IPB"),
+    ("liangjiang.secretary", Role::PartySecretary, "CQ-LJ"),
+    ("liangjiang.member", Role::Member, "CQ-LJ"),
+    ("zhenjiang.secretary", Role::PartySecretary, "JS-ZJ-EDZ"),
+    ("zhenjiang.member", Role::Member, "JS-ZJ-EDZ"),
 ];
 
 const MARKER: &str = "demo_seeded_at";
@@ -41,6 +48,7 @@ const ORGS: &[(&str, Option<&str>, OrgLevel, &str, &str)] = &[
     ("SC-MY-YRD", Some("SC-MY"), OrgLevel::Team, "绵阳驻长三角双招双引小分队", "510700"),
     ("SC-MY-GBA", Some("SC-MY"), OrgLevel::Team, "绵阳驻粤港澳大湾区双招双引小分队", "510700"),
     ("JS-ZJ-EDZ", None, OrgLevel::Park, "镇江经济技术开发区", "321100"),
+    ("SZ-OPTICS", None, OrgLevel::Department, "深圳市光学光电子行业协会", "440300"),
 ];
 
 fn seeder() -> Caller {
@@ -84,8 +92,9 @@ pub fn seed(conn: &mut DbConn, password_hash: &str) -> Result<bool, StoreError> 
             ids.insert(*code, org.id);
         }
         let id = |code: &str| ids.get(code).cloned().unwrap_or_default();
+        let mut people = std::collections::HashMap::new();
         for (username, role, org) in DEMO_USERS {
-            users::create(
+            let user = users::create(
                 c,
                 None,
                 users::NewUser {
@@ -99,6 +108,7 @@ pub fn seed(conn: &mut DbConn, password_hash: &str) -> Result<bool, StoreError> 
                     roles: vec![*role],
                 },
             )?;
+            people.insert(*username, user.id);
         }
         let alliance = alliances::create(
             c,
@@ -114,7 +124,8 @@ pub fn seed(conn: &mut DbConn, password_hash: &str) -> Result<bool, StoreError> 
             alliances::change_membership(c, &caller, &alliance.id, &id(member), MembershipAction::Invite)?;
             alliances::change_membership(c, &caller, &alliance.id, &id(member), MembershipAction::Accept)?;
         }
-        projects::seed(c, &caller, &ids)?;
+        let optics_lead = projects::seed(c, &caller, &ids)?;
+        party::seed(c, &caller, &ids, &people, &optics_lead)?;
         settings::get_or_create(c, MARKER, || zs_persistence::now().to_string())?;
         Ok(true)
     })
@@ -334,7 +345,8 @@ mod projects {
         }
     }
 
-    pub fn seed(conn: &mut DbConn, caller: &Caller, orgs: &HashMap<&str, String>) -> Result<(), StoreError> {
+    /// Seeds the projects; returns the id of Mianyang's optics lead (linked to a party activity).
+    pub fn seed(conn: &mut DbConn, caller: &Caller, orgs: &HashMap<&str, String>) -> Result<String, StoreError> {
         let org = |code: &str| orgs.get(code).cloned().unwrap_or_default();
         let vis = Visibility { organization_id: String::new(), all: true, alliance_ids: vec![] };
         let mut s = Seeder { conn, caller, vis };
@@ -602,14 +614,14 @@ mod projects {
             fields("中瑞双语学校项目", ModernServices, 5 * YI, "跟踪洽谈中", &["教育"]),
             &[(Negotiating, "2024-10-15")],
         )?;
-        // Mianyang's Greater Bay Area team: a lead from Shenzhen's optics industry.
+        // Mianyang's Greater Bay Area team: a lead from Shenzhen's optics industry, found in the
+        // joint party activity of 2025-12-07 (the party module links the two).
         s.project(
             &org("SC-MY-GBA"),
-            "2026-09-01",
-            fields("深圳光电子产业链招引线索", Industrial, 0, "与深圳市光电子行业协会党支部联建中获得", &["光电"]),
+            "2025-12-08",
+            fields("深圳光电子产业链招引线索", Industrial, 0, "与深圳市光学光电子行业协会党支部联建中获得", &["光电"]),
             &[],
-        )?;
-        Ok(())
+        )
     }
 }
 
@@ -620,4 +632,470 @@ pub fn logins() -> String {
         out.push_str(&format!("  {u:<22} {:<16} {o}\n", r.as_str()));
     }
     out
+}
+
+/// Party building from the seed articles: Liangjiang's "party history reader" weekly readings
+/// and "party history of my hometown" series and its memorial-hall visit; the joint activity of
+/// Mianyang's branch stationed in Shenzhen with the Shenzhen optics industry association's
+/// branch; the Ruili alliance's two investment trainings and one industry-transfer training;
+/// Zhenjiang's points management; and this year's meetings of the Ruili branch, some missed,
+/// so compliance has something to say. One Ruili theme day starts ten minutes after seeding,
+/// so `ruili.member` can try signing in.
+mod party {
+    use std::collections::HashMap;
+
+    use chrono::{DateTime, Duration, NaiveDate, Utc};
+    use zs_domain::activity::{ActivityFields, Attachment};
+    use zs_domain::auth::Caller;
+    use zs_domain::branch::{BranchFields, BranchGroup, BranchMember};
+    use zs_domain::party::{ActivityType, AttachmentKind, AttendanceStatus, PartyRole, PointKind};
+    use zs_domain::points::AttendanceMark;
+    use zs_persistence::activities::{self, NewActivity};
+    use zs_persistence::branches::{self, NewBranch};
+    use zs_persistence::points::{self, NewPointEntry};
+    use zs_persistence::scope::Visibility;
+    use zs_persistence::{alliances, attendance, DbConn, StoreError};
+
+    struct Party<'a> {
+        conn: &'a mut DbConn,
+        caller: &'a Caller,
+        vis: Visibility,
+        people: &'a HashMap<&'static str, String>,
+    }
+
+    /// A UTC instant from a Beijing-time "YYYY-MM-DD HH:MM".
+    fn beijing(s: &str) -> DateTime<Utc> {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+            .map(|t| t.and_utc() - Duration::hours(8))
+            .unwrap_or_default()
+    }
+
+    /// A well-formed checksum for an attachment's metadata (the files live in the bureau's own
+    /// document system).
+    fn checksum(name: &str) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("sha256:{h:016x}{:016x}{:016x}{:016x}", h.rotate_left(16), h.rotate_left(32), h.rotate_left(48))
+    }
+
+    fn attachment(kind: AttachmentKind, name: &str, size_bytes: i64) -> Attachment {
+        Attachment { kind, name: name.to_owned(), size_bytes, checksum: checksum(name) }
+    }
+
+    /// One planned activity: what the seeding fills in for each.
+    struct Plan<'p> {
+        host: &'p str,
+        activity_type: ActivityType,
+        title: &'p str,
+        start: &'p str,
+        hours: i64,
+        place: &'p str,
+        speaker: Option<&'p str>,
+        cohosts: &'p [&'p str],
+        projects: &'p [&'p str],
+        attachments: Vec<Attachment>,
+    }
+
+    impl Party<'_> {
+        fn user(&self, username: &str) -> String {
+            self.people.get(username).cloned().unwrap_or_default()
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn branch(
+            &mut self,
+            org: &str,
+            name: &str,
+            secretary: &str,
+            stationed_in: Option<&str>,
+            groups: &[&str],
+            members: &[(&str, PartyRole, &str, Option<&str>)],
+        ) -> Result<String, StoreError> {
+            let fields = BranchFields {
+                name: name.to_owned(),
+                secretary_id: Some(self.user(secretary)),
+                deputy_id: None,
+                stationed: stationed_in.is_some(),
+                stationed_in: stationed_in.map(str::to_owned),
+                groups: groups.iter().map(|g| BranchGroup { name: (*g).to_owned(), leader_id: None }).collect(),
+                members: members
+                    .iter()
+                    .map(|(u, role, joined, group)| BranchMember {
+                        user_id: self.user(u),
+                        party_role: *role,
+                        joined_on: NaiveDate::parse_from_str(joined, "%Y-%m-%d").unwrap_or_default(),
+                        group: group.map(str::to_owned),
+                    })
+                    .collect(),
+            };
+            let cmd = NewBranch { id: None, organization_id: org.to_owned(), fields };
+            Ok(branches::create(self.conn, self.caller, &self.vis, cmd)?.id)
+        }
+
+        fn plan(&mut self, p: Plan<'_>) -> Result<String, StoreError> {
+            let start = beijing(p.start);
+            let fields = ActivityFields {
+                title: p.title.to_owned(),
+                activity_type: p.activity_type,
+                planned_start: start,
+                planned_end: start + Duration::hours(p.hours),
+                place: Some(p.place.to_owned()),
+                online_link: None,
+                speaker: p.speaker.map(str::to_owned),
+                agenda: String::new(),
+                cohost_branch_ids: p.cohosts.iter().map(|c| (*c).to_owned()).collect(),
+                attachments: p.attachments,
+                project_ids: p.projects.iter().map(|c| (*c).to_owned()).collect(),
+            };
+            let cmd = NewActivity { id: None, host_branch_id: p.host.to_owned(), fields };
+            Ok(activities::create(self.conn, self.caller, &self.vis, cmd)?.id)
+        }
+
+        /// Holds a planned activity at its start, with minutes when given, and records who came.
+        fn hold(
+            &mut self,
+            id: &str,
+            start: &str,
+            minutes: Option<&str>,
+            present: &[&str],
+            leave: &[(&str, &str)],
+        ) -> Result<(), StoreError> {
+            let minutes = minutes.map(str::to_owned);
+            activities::hold(self.conn, self.caller, &self.vis, id, beijing(start), minutes, None)?;
+            for u in present {
+                let mark = AttendanceMark { status: AttendanceStatus::Present, reason: None };
+                attendance::record(self.conn, self.caller, &self.vis, id, &self.user(u), mark)?;
+            }
+            for (u, reason) in leave {
+                let mark = AttendanceMark { status: AttendanceStatus::Leave, reason: Some((*reason).to_owned()) };
+                attendance::record(self.conn, self.caller, &self.vis, id, &self.user(u), mark)?;
+            }
+            Ok(())
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn held(
+            &mut self,
+            host: &str,
+            activity_type: ActivityType,
+            title: &str,
+            start: &str,
+            minutes: Option<&str>,
+            present: &[&str],
+            attachments: Vec<Attachment>,
+        ) -> Result<String, StoreError> {
+            let plan = Plan {
+                host,
+                activity_type,
+                title,
+                start,
+                hours: 2,
+                place: "党员活动室",
+                speaker: None,
+                cohosts: &[],
+                projects: &[],
+                attachments,
+            };
+            let id = self.plan(plan)?;
+            self.hold(&id, start, minutes, present, &[])?;
+            Ok(id)
+        }
+
+        fn points(
+            &mut self,
+            branch: &str,
+            user: &str,
+            kind: PointKind,
+            points: i64,
+            reason: &str,
+            on: &str,
+        ) -> Result<(), StoreError> {
+            let cmd = NewPointEntry {
+                id: None,
+                branch_id: branch.to_owned(),
+                user_id: self.user(user),
+                kind,
+                points,
+                reason: reason.to_owned(),
+                occurred_on: NaiveDate::parse_from_str(on, "%Y-%m-%d").ok(),
+            };
+            points::create_entry(self.conn, self.caller, &self.vis, cmd)?;
+            Ok(())
+        }
+    }
+
+    pub fn seed(
+        conn: &mut DbConn,
+        caller: &Caller,
+        orgs: &HashMap<&str, String>,
+        people: &HashMap<&'static str, String>,
+        optics_lead: &str,
+    ) -> Result<(), StoreError> {
+        use ActivityType::*;
+        use PartyRole::*;
+        let org = |code: &str| orgs.get(code).cloned().unwrap_or_default();
+        let vis = Visibility { organization_id: String::new(), all: true, alliance_ids: vec![] };
+        let mut p = Party { conn, caller, vis, people };
+
+        // Liangjiang investment group: most staff are "空中飞人", so the party history is read
+        // aloud once a week and sent round as audio (党史朗读者, 一周一读).
+        let lj = p.branch(
+            &org("CQ-LJ"),
+            "两江新区招商集团第一党支部",
+            "liangjiang.secretary",
+            None,
+            &[],
+            &[
+                ("liangjiang.secretary", CommitteeMember, "2012-07-01", None),
+                ("liangjiang.admin", Member, "2015-06-30", None),
+                ("liangjiang.member", Member, "2019-07-01", None),
+            ],
+        )?;
+        let readings = [
+            ("2021-04-12 12:30", "焦裕禄的故事"),
+            ("2021-04-19 12:30", "红船精神"),
+            ("2021-04-26 12:30", "遵义会议"),
+            ("2021-05-03 12:30", "延安精神"),
+            ("2021-05-10 12:30", "红岩精神"),
+            ("2021-05-17 12:30", "两弹一星精神"),
+            ("2021-05-24 12:30", "改革开放的故事"),
+            ("2021-05-31 12:30", "脱贫攻坚精神"),
+        ];
+        for (i, (start, story)) in readings.iter().enumerate() {
+            let title = format!("党史朗读者·一周一读 第{}期：{story}", i + 1);
+            let audio = attachment(AttachmentKind::Audio, &format!("党史朗读者第{}期-{story}.mp3", i + 1), 4_200_000);
+            let id = p.plan(Plan {
+                host: &lj,
+                activity_type: Study,
+                title: &title,
+                start,
+                hours: 1,
+                place: "线上（学习音频）",
+                speaker: Some(if i == 0 { "张辉" } else { "优秀党员代表" }),
+                cohosts: &[],
+                projects: &[],
+                attachments: vec![audio],
+            })?;
+            p.hold(
+                &id,
+                start,
+                Some("朗读音频已发放全体干部职工"),
+                &["liangjiang.secretary", "liangjiang.member"],
+                &[("liangjiang.admin", "在外招商")],
+            )?;
+        }
+        for (start, title) in [
+            ("2021-06-07 19:00", "我家乡里的党史故事：四川广安"),
+            ("2021-06-14 19:00", "我家乡里的党史故事：江西瑞金"),
+            ("2021-06-21 19:00", "我家乡里的党史故事：贵州遵义"),
+        ] {
+            p.held(
+                &lj,
+                Study,
+                title,
+                start,
+                Some("党员讲述家乡的党史故事"),
+                &["liangjiang.secretary", "liangjiang.member", "liangjiang.admin"],
+                vec![],
+            )?;
+        }
+        p.held(
+            &lj,
+            SiteVisit,
+            "参观北碚卢作孚纪念馆",
+            "2021-06-26 09:30",
+            Some("回顾卢作孚先生实业救国、宜昌大撤退的事迹"),
+            &["liangjiang.secretary", "liangjiang.member", "liangjiang.admin"],
+            vec![attachment(AttachmentKind::Photo, "卢作孚纪念馆合影.jpg", 2_800_000)],
+        )?;
+
+        // Mianyang's branch stationed in Shenzhen and the Shenzhen optics industry association's
+        // branch: a joint activity (联建) in one alliance, linked to the lead it produced.
+        let alliance = alliances::create(
+            p.conn,
+            caller,
+            alliances::NewAlliance {
+                id: None,
+                name: "绵阳—深圳光电子产业党建联建".to_owned(),
+                description: "驻外党支部与行业协会党支部联建，在项目、人才招引等方面合作".to_owned(),
+                founder_organization_id: org("SC-MY-GBA"),
+            },
+        )?;
+        for action in [zs_domain::alliance::MembershipAction::Invite, zs_domain::alliance::MembershipAction::Accept] {
+            alliances::change_membership(p.conn, caller, &alliance.id, &org("SZ-OPTICS"), action)?;
+        }
+        let gba = p.branch(
+            &org("SC-MY-GBA"),
+            "绵阳驻深圳双招双引党支部",
+            "mianyang.gba.secretary",
+            Some("广东省深圳市"),
+            &[],
+            &[
+                ("mianyang.gba.secretary", CommitteeMember, "2014-07-01", None),
+                ("mianyang.gba.officer", ProbationaryMember, "2025-07-01", None),
+            ],
+        )?;
+        let optics = p.branch(
+            &org("SZ-OPTICS"),
+            "深圳市光学光电子行业协会党支部",
+            "optics.secretary",
+            None,
+            &[],
+            &[("optics.secretary", CommitteeMember, "2010-07-01", None)],
+        )?;
+        let joint = p.plan(Plan {
+            host: &gba,
+            activity_type: JointActivity,
+            title: "绵阳驻深圳双招双引党支部与深圳市光学光电子行业协会党支部联合党建活动",
+            start: "2025-12-07 14:30",
+            hours: 3,
+            place: "深圳市光学光电子行业协会",
+            speaker: None,
+            cohosts: &[optics.as_str()],
+            projects: &[optics_lead],
+            attachments: vec![attachment(AttachmentKind::SignInSheet, "联建活动签到表.pdf", 310_000)],
+        })?;
+        p.hold(
+            &joint,
+            "2025-12-07 14:30",
+            Some("交流光电子产业链招引方向，对接项目与人才"),
+            &["mianyang.gba.secretary", "mianyang.gba.officer", "optics.secretary"],
+            &[],
+        )?;
+
+        // The Ruili border park alliance: the province's branch hosts trainings with Ruili's.
+        let yn = p.branch(
+            &org("YN-IPB"),
+            "云南省投资促进局机关党支部",
+            "yunnan.secretary",
+            None,
+            &[],
+            &[("yunnan.secretary", CommitteeMember, "2008-07-01", None), ("yunnan.admin", Member, "2011-07-01", None)],
+        )?;
+        let ruili = p.branch(
+            &org("YN-DH-RL"),
+            "瑞丽市投资促进局党支部",
+            "ruili.secretary",
+            None,
+            &["招商一组", "招商二组"],
+            &[
+                ("ruili.secretary", CommitteeMember, "2009-07-01", Some("招商一组")),
+                ("ruili.leader", CommitteeMember, "2006-07-01", Some("招商一组")),
+                ("ruili.officer", Member, "2016-07-01", Some("招商二组")),
+                ("ruili.member", Member, "2018-07-01", Some("招商二组")),
+            ],
+        )?;
+        for (start, title) in [
+            ("2025-04-16 09:00", "党建联盟招商引资业务培训班（第一期）"),
+            ("2025-09-17 09:00", "党建联盟招商引资业务培训班（第二期）"),
+            ("2025-11-12 09:00", "党建联盟产业转移知识培训班"),
+        ] {
+            let id = p.plan(Plan {
+                host: &yn,
+                activity_type: Training,
+                title,
+                start,
+                hours: 6,
+                place: "线上线下结合（瑞丽沿边产业园区）",
+                speaker: None,
+                cohosts: &[ruili.as_str()],
+                projects: &[],
+                attachments: vec![],
+            })?;
+            p.hold(
+                &id,
+                start,
+                Some("围绕园区招商问题共商共议"),
+                &["yunnan.secretary", "ruili.secretary", "ruili.officer", "ruili.member"],
+                &[],
+            )?;
+        }
+        // The Ruili branch's 2026: general meetings in Q1 and Q3 only, party lessons in Q1 and Q2
+        // (the second without minutes: incomplete), theme days in January to March and May.
+        let everyone = ["ruili.secretary", "ruili.leader", "ruili.officer", "ruili.member"];
+        for (t, title, start, minutes) in [
+            (GeneralMeeting, "2026年第一季度支部党员大会", "2026-03-10 15:00", true),
+            (GeneralMeeting, "2026年第三季度支部党员大会", "2026-08-12 15:00", true),
+            (PartyLesson, "书记讲党课：以党建引领招商引资", "2026-02-26 15:00", true),
+            (PartyLesson, "专题党课：沿边开放与产业转移", "2026-05-20 15:00", false),
+            (ThemeDay, "一月主题党日：重温入党誓词", "2026-01-15 09:00", true),
+            (ThemeDay, "二月主题党日：走访园区企业", "2026-02-12 09:00", true),
+            (ThemeDay, "三月主题党日：学雷锋志愿服务", "2026-03-05 09:00", true),
+            (ThemeDay, "五月主题党日：我为企业办实事", "2026-05-14 09:00", true),
+        ] {
+            p.held(&ruili, t, title, start, minutes.then_some("会议记录已归档"), &everyone, vec![])?;
+        }
+        // Committee meetings every month from January to October but September.
+        for month in [1, 2, 3, 4, 5, 6, 7, 8, 10] {
+            let start = format!("2026-{month:02}-06 16:00");
+            let title = format!("2026年{month}月支委会");
+            p.held(
+                &ruili,
+                CommitteeMeeting,
+                &title,
+                &start,
+                Some("研究支部工作"),
+                &["ruili.secretary", "ruili.leader"],
+                vec![],
+            )?;
+        }
+        let soon = (Utc::now() + Duration::minutes(10) + Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string();
+        p.plan(Plan {
+            host: &ruili,
+            activity_type: ThemeDay,
+            title: "主题党日：党建联盟项目推进（演示：开始前后可签到）",
+            start: &soon,
+            hours: 2,
+            place: "瑞丽市投资促进局党员活动室",
+            speaker: None,
+            cohosts: &[],
+            projects: &[],
+            attachments: vec![],
+        })?;
+
+        // Zhenjiang development zone: points management (党员积分制管理) with its own rules.
+        let zj_org = org("JS-ZJ-EDZ");
+        points::replace_rules(
+            p.conn,
+            caller,
+            &p.vis,
+            &zj_org,
+            &[(ThemeDay, 3), (PartyLesson, 3), (Service, 5), (GeneralMeeting, 2)],
+        )?;
+        let zj = p.branch(
+            &zj_org,
+            "镇江经开区招商局党支部",
+            "zhenjiang.secretary",
+            None,
+            &[],
+            &[
+                ("zhenjiang.secretary", CommitteeMember, "2007-07-01", None),
+                ("zhenjiang.member", Member, "2017-07-01", None),
+            ],
+        )?;
+        p.held(
+            &zj,
+            ThemeDay,
+            "“五事联动”主题党日",
+            "2026-03-18 09:00",
+            Some("会议记录已归档"),
+            &["zhenjiang.secretary", "zhenjiang.member"],
+            vec![],
+        )?;
+        p.held(
+            &zj,
+            Service,
+            "“暖企惠民大走访”：上门服务企业",
+            "2026-04-09 09:00",
+            Some("走访企业12家，收集问题5件"),
+            &["zhenjiang.secretary", "zhenjiang.member"],
+            vec![],
+        )?;
+        p.points(&zj, "zhenjiang.member", PointKind::Award, 5, "“先锋岗展风采”评为党员先锋岗", "2026-04-30")?;
+        p.points(&zj, "zhenjiang.secretary", PointKind::Award, 4, "“书记项目”获评镇江市优质书记项目", "2026-01-20")?;
+        p.points(&zj, "zhenjiang.member", PointKind::Deduction, 2, "未请假缺席党小组会", "2026-05-08")?;
+        Ok(())
+    }
 }

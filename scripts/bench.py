@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "zhaoshang")
+BIN = os.environ.get("ZS_BENCH_BIN") or os.path.join(ROOT, "target", "release", "zhaoshang")
 PG = os.environ.get("ZS_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = "zs_bench"
 SECS = int(os.environ.get("ZS_BENCH_SECS", "10"))
@@ -92,7 +92,11 @@ class Server:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def to_ms(v):
@@ -159,7 +163,8 @@ def captured_list_sql(server, token, path):
     finally:
         psql(f"ALTER DATABASE {DB} RESET log_min_duration_statement", "postgres")
     srv.stop()
-    entries = re.findall(r"execute [^:]*: (SELECT .*?FROM \"projects\".*?)\n(?:.*DETAIL:\s+Parameters: (.*?)\n)?", text)
+    entries = re.findall(r"execute [^:]*: (SELECT .*?FROM \"projects\".*?)\n(?:.*DETAIL:\s+parameters: (.*?)\n)?", text,
+                         re.IGNORECASE)
     entries = [e for e in entries if "LIMIT" in e[0]]
     if not entries:
         return None

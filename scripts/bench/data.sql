@@ -1,7 +1,8 @@
 -- `make bench` data set (PostgreSQL): 1,010 organizations in ten province trees (province →
 -- 10 prefectures → 9 counties each) with 50 alliances of 8 members, 100,000 enterprises,
 -- 1,000,000 projects (5% shared with an alliance), 200,000 visits, 200,000 tickets, one party
--- branch per organization and 50,000 activities. Deterministic (no random()), so runs compare.
+-- branch per organization and 50,000 activities. Unresolved tickets are due in the coming days
+-- (none overdue, so the escalation task has no backlog to work through during the run). Deterministic (no random()), so runs compare.
 -- Runs on a freshly migrated database; ids are UUID-shaped text like the API's.
 
 
@@ -96,7 +97,7 @@ SELECT md5('ticket' || t)::uuid::text, (SELECT id FROM o WHERE n = 10 + t % 1000
   (ARRAY['site_selection','permits','land_utilities','financing','policy','talent','logistics','other'])[1 + t % 8],
   (ARRAY['urgent','high','normal','low'])[1 + t % 4], 'visit', NULL, NULL, NULL, NULL, NULL, NULL,
   (ARRAY['open','assigned','in_progress','resolved','closed'])[1 + t % 5], NULL, NULL, NULL, 0, NULL,
-  x.created + interval '3 days', false,
+  CASE WHEN t % 5 < 3 THEN now()::timestamp + ((1 + t % 10) || ' days')::interval ELSE x.created + interval '3 days' END, false,
   CASE WHEN t % 5 >= 3 THEN '已解决' END,
   CASE WHEN t % 5 >= 3 THEN x.created + ((t % 96) || ' hours')::interval END,
   CASE WHEN t % 5 = 4 THEN x.created + interval '4 days' END,

@@ -82,7 +82,8 @@ macro_rules! keyset {
                                 "page token does not fit this order",
                             )
                         })?;
-                        q.filter($updated.gt(k).or($updated.eq(k).and($id.gt(c.id.clone()))))
+                        // The redundant `>=` is the bound an index on (updated_at, id) seeks to.
+                        q.filter($updated.ge(k)).filter($updated.gt(k).or($updated.eq(k).and($id.gt(c.id.clone()))))
                     }
                     None => q,
                 };
@@ -108,10 +109,12 @@ macro_rules! keyset_by {
             let k = ($parse)(&c.key).ok_or_else(|| {
                 $crate::DomainError::invalid("/page_token", "page_token", "page token does not fit this order")
             })?;
+            // The first, redundant bound is one an index on ($col, id) can seek to, so a deep
+            // page starts at the cursor instead of filtering every row before it.
             $q = if $descending {
-                $q.filter($col.lt(k.clone()).or($col.eq(k).and($id.lt(c.id.clone()))))
+                $q.filter($col.le(k.clone())).filter($col.lt(k.clone()).or($col.eq(k).and($id.lt(c.id.clone()))))
             } else {
-                $q.filter($col.gt(k.clone()).or($col.eq(k).and($id.gt(c.id.clone()))))
+                $q.filter($col.ge(k.clone())).filter($col.gt(k.clone()).or($col.eq(k).and($id.gt(c.id.clone()))))
             };
         }
         $q = if $descending { $q.order(($col.desc(), $id.desc())) } else { $q.order(($col.asc(), $id.asc())) };

@@ -99,6 +99,10 @@ pub fn server(prepared: Prepared, listener: TcpListener, cfg: &Config) -> Result
     let upkeep_pool = state.pool.clone();
     let srv = HttpServer::new(move || zs_http::build_app(state.clone(), doc.clone()))
         .workers(workers)
+        // Blocking work is database work, and no more of it runs at once than the pool has
+        // connections: more threads only wait for a connection, and each would grow its own
+        // malloc arena (peak RSS 300 MB instead of 130 MB under the metrics benchmark).
+        .worker_max_blocking_threads(usize::try_from(cfg.pool_size).unwrap_or(4).max(2) + 1)
         .shutdown_timeout(cfg.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|e| StartError::Bind { addr, cause: e.to_string() })?

@@ -1059,7 +1059,7 @@ both!(a_stale_if_match_is_412_and_changes_nothing, |app| async move {
     };
     patch(json!({"summary": "一"}), "\"1\"").await.expect(200);
     patch(json!({"summary": "二"}), "\"1\"").await.problem(412, "PRECONDITION_FAILED");
-    patch(json!({"summary": "二"}), "garbage").await.problem(412, "PRECONDITION_FAILED");
+    patch(json!({"summary": "二"}), "garbage").await.problem(400, "INVALID_IF_MATCH");
     let v = read(&app, &id).await;
     assert_eq!((v["summary"].as_str(), v["version"].as_i64()), (Some("一"), Some(2)));
     // A stale delete is refused too; the current version deletes.

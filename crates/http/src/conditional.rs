@@ -11,16 +11,21 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version named by `If-Match`: `None` when absent or `*`. A value that names no version
-/// of ours can never match, so it is answered 412 like a stale one.
+/// The version named by `If-Match`: `None` when absent or `*`. A value that is not an entity
+/// tag of ours (`"3"`, optionally `W/"3"`) is malformed: 400, and nothing changes.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let v = v.to_str().map_err(|_| ApiError::bad_request("INVALID_HEADER", "If-Match is not ASCII"))?.trim();
+    let malformed = || ApiError::bad_request("INVALID_IF_MATCH", "If-Match must be an ETag this API gave (\"3\") or *");
+    let v = v.to_str().map_err(|_| malformed())?.trim();
     if v == "*" {
         return Ok(None);
     }
-    let parsed = v.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok();
-    Ok(Some(parsed.unwrap_or(-1)))
+    let tag = v.strip_prefix("W/").unwrap_or(v);
+    let digits = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(malformed)?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed());
+    }
+    digits.parse::<i64>().map(Some).map_err(|_| malformed())
 }
 
 fn none_match(req: &HttpRequest, version: i64) -> bool {

@@ -67,7 +67,8 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
 }
 
 /// Adds the errors any operation may answer: 401 when it needs a token, 400/413/415/422 when it
-/// takes a body, 400 when it takes query parameters, and 500/503 everywhere.
+/// takes a body, 400 when it takes query parameters or an `If-Match` / `Idempotency-Key`
+/// header, and 500/503 everywhere.
 pub struct CommonErrors;
 
 impl Modify for CommonErrors {
@@ -96,7 +97,13 @@ fn add_common(op: &mut Operation) {
         .parameters
         .as_ref()
         .is_some_and(|ps| ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)));
-    if has_body || has_query {
+    let has_checked_header = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter().any(|p| {
+            matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Header)
+                && (p.name == "If-Match" || p.name == "Idempotency-Key")
+        })
+    });
+    if has_body || has_query || has_checked_header {
         op.responses
             .responses
             .entry("400".to_owned())

@@ -41,7 +41,8 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null &
 token=$(curl -fs -X POST "http://127.0.0.1:$port/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"ruili.admin","password":"Zhaoshang-2026"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
+export ZS_FUZZ_TOKEN="$token"
 echo "fuzz-api: $BACKEND, $EXAMPLES examples per operation, at most $MAX_TIME s"
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/fuzz "$VENV/bin/schemathesis" --config-file scripts/fuzz/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
-  -H "Authorization: Bearer $token" --checks all --max-examples "$EXAMPLES" --max-time "$MAX_TIME" \
+  --checks all --max-examples "$EXAMPLES" --max-time "$MAX_TIME" \
   --phases examples,coverage,fuzzing,stateful --workers 2 --no-color "$@"

@@ -12,7 +12,7 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The version named by `If-Match`: `None` when absent or `*`. A value that is not an entity
-/// tag of ours (`"3"`, optionally `W/"3"`) is malformed: 400, and nothing changes.
+/// tag of ours (`"3"`, optionally `W/"3"`, or the bare `3`) is malformed: 400, and nothing changes.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
     let malformed = || ApiError::bad_request("INVALID_IF_MATCH", "If-Match must be an ETag this API gave (\"3\") or *");
@@ -20,8 +20,12 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     if v == "*" {
         return Ok(None);
     }
+    // Quoted as the ETag gave it; a bare version number (some clients drop the quotes) too.
     let tag = v.strip_prefix("W/").unwrap_or(v);
-    let digits = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(malformed)?;
+    let digits = match tag.strip_prefix('"') {
+        Some(t) => t.strip_suffix('"').ok_or_else(malformed)?,
+        None => tag,
+    };
     if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(malformed());
     }

@@ -28,7 +28,7 @@ pub struct IdempotencyKey {
     /// Makes a retry safe: the first response is replayed; the same key with another body is
     /// 422. 1-255 visible ASCII characters, scoped to the caller, kept at least 24 h.
     #[serde(rename = "Idempotency-Key")]
-    #[param(pattern = "^[\\x21-\\x7E]{1,255}$")]
+    #[param(value_type = String, required = false, pattern = "^[\\x21-\\x7E]{1,255}$")]
     pub idempotency_key: Option<String>,
 }
 
@@ -36,10 +36,10 @@ pub struct IdempotencyKey {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IfMatch {
-    /// The version (ETag) the change is based on, as the `ETag` gave it (`"3"`), or `*`; a
+    /// The version (ETag) the change is based on, as the `ETag` gave it (`"3"`; a bare `3` is accepted), or `*`; a
     /// stale one is 412, a malformed one 400.
     #[serde(rename = "If-Match")]
-    #[param(pattern = r#"^(\*|(W/)?"[0-9]{1,18}")$"#)]
+    #[param(value_type = String, required = false, pattern = r#"^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$"#)]
     pub if_match: Option<String>,
 }
 
@@ -49,5 +49,6 @@ pub struct IfMatch {
 pub struct IfNoneMatch {
     /// The version (ETag) the client holds; 304 when it is still current.
     #[serde(rename = "If-None-Match")]
+    #[param(value_type = String, required = false)]
     pub if_none_match: Option<String>,
 }

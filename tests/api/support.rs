@@ -276,16 +276,28 @@ impl TestApp {
         })
         .await
         .unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self::serve(prepared, &cfg, backend, client, guard).await
+    }
+
+    /// Starts the server of `prepared` on a free port and logs the platform operator in.
+    async fn serve(
+        prepared: zhaoshang::Prepared,
+        cfg: &zhaoshang::Config,
+        backend: Backend,
+        client: reqwest::Client,
+        guard: DbGuard,
+    ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = zhaoshang::server(prepared, listener, &cfg).unwrap();
+        let server = zhaoshang::server(prepared, listener, cfg).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         let mut app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client,
             backend,
-            database_url: url,
+            database_url: cfg.database_url.clone(),
             admin_token: String::new(),
             server: handle,
             _db: guard,
@@ -300,22 +312,7 @@ impl TestApp {
         let cfg = zhaoshang::Config::for_database(&self.database_url);
         let cfg2 = cfg.clone();
         let prepared = tokio::task::spawn_blocking(move || zhaoshang::prepare(&cfg2)).await.unwrap().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = zhaoshang::server(prepared, listener, &cfg).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        let mut app = TestApp {
-            base: format!("http://127.0.0.1:{port}"),
-            client: self.client.clone(),
-            backend: self.backend,
-            database_url: self.database_url.clone(),
-            admin_token: String::new(),
-            server: handle,
-            _db: DbGuard::Shared,
-        };
-        app.admin_token = app.login("root", PASSWORD).await;
-        app
+        Self::serve(prepared, &cfg, self.backend, self.client.clone(), DbGuard::Shared).await
     }
 
     /// Sends a request; `token` is a bearer token, `body` JSON.

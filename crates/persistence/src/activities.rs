@@ -18,7 +18,7 @@ use zs_domain::party::{ActivityStatus, ActivityType, AttachmentKind};
 use zs_domain::{DomainError, FieldViolation};
 
 use crate::db::{DbConn, MultiBackend};
-use crate::page::{ts_key, Cursor};
+use crate::page::{ts_key, Cursor, Page};
 use crate::party::{branch_ref, check_manage, may_cohost, visible_activities, BranchRef};
 use crate::schema::{activities, activity_attachments, activity_cohosts, activity_projects, branches, organizations};
 use crate::scope::Visibility;
@@ -562,16 +562,10 @@ pub fn list(
             keyset_by!(q, activities::planned_start, activities::id, descending, after, crate::page::parse_ts_key)
         }
     }
-    let mut rows: Vec<ActivityRow> = q.limit(limit + 1).select(ActivityRow::as_select()).load(conn)?;
-    let limit = usize::try_from(limit).unwrap_or(0);
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|r| cursor_of(order, r))
-    } else {
-        None
-    };
+    let rows: Vec<ActivityRow> = q.limit(limit + 1).select(ActivityRow::as_select()).load(conn)?;
+    let Page { items, next } = Page::from_rows(rows, limit, |r| cursor_of(order, r));
     let entries = crate::page::entries(
-        rows,
+        items,
         |r| (r.id.clone(), r.deleted_at, r.version),
         |live| to_activities(conn, live),
         |x| x.id.clone(),

@@ -26,7 +26,7 @@ use zs_domain::points::{attendance_points, competition_ranks, effective_rules, M
 use zs_domain::DomainError;
 
 use crate::db::{DbConn, MultiBackend};
-use crate::page::Cursor;
+use crate::page::{Cursor, Page};
 use crate::party::{branch_ref, check_manage, BranchRef};
 use crate::schema::{branch_members, branches, organizations, point_entries, point_rules, users};
 use crate::scope::Visibility;
@@ -347,21 +347,15 @@ pub fn list_entries(
             keyset_by!(q, point_entries::occurred_on, point_entries::id, descending, after, parse_day)
         }
     }
-    let mut rows: Vec<PointEntryRow> = q.limit(limit + 1).select(PointEntryRow::as_select()).load(conn)?;
-    let limit = usize::try_from(limit).unwrap_or(0);
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|r| Cursor {
-            key: match order {
-                EntryOrder::Id => String::new(),
-                EntryOrder::OccurredOn => r.occurred_on.format("%Y-%m-%d").to_string(),
-            },
-            id: r.id.clone(),
-        })
-    } else {
-        None
-    };
-    Ok((rows.into_iter().map(PointEntryRow::into_domain).collect(), next))
+    let rows: Vec<PointEntryRow> = q.limit(limit + 1).select(PointEntryRow::as_select()).load(conn)?;
+    let page = Page::from_rows(rows, limit, |r| Cursor {
+        key: match order {
+            EntryOrder::Id => String::new(),
+            EntryOrder::OccurredOn => r.occurred_on.format("%Y-%m-%d").to_string(),
+        },
+        id: r.id.clone(),
+    });
+    Ok((page.items.into_iter().map(PointEntryRow::into_domain).collect(), page.next))
 }
 
 /// Whose balances: the members of one branch, or of the branches of an organization's subtree.

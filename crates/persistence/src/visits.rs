@@ -17,7 +17,7 @@ use zs_domain::visit::{is_late_entry, Location, Visit, VisitDirection, VisitPurp
 use zs_domain::DomainError;
 
 use crate::db::{DbConn, MultiBackend};
-use crate::page::{ts_key, Cursor};
+use crate::page::{ts_key, Cursor, Page};
 use crate::records::check_write;
 use crate::schema::{alliance_members, org_closure, users, visit_participants, visit_policy_tags, visits};
 use crate::scope::Visibility;
@@ -479,16 +479,10 @@ pub fn list(
             keyset_by!(q, visits::visited_at, visits::id, descending, after, crate::page::parse_ts_key)
         }
     }
-    let mut rows: Vec<VisitRow> = q.limit(limit + 1).select(VisitRow::as_select()).load(conn)?;
-    let limit = usize::try_from(limit).unwrap_or(0);
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|r| cursor_of(order, r))
-    } else {
-        None
-    };
+    let rows: Vec<VisitRow> = q.limit(limit + 1).select(VisitRow::as_select()).load(conn)?;
+    let Page { items, next } = Page::from_rows(rows, limit, |r| cursor_of(order, r));
     let entries = crate::page::entries(
-        rows,
+        items,
         |r| (r.id.clone(), r.deleted_at, r.version),
         |live| to_visits(conn, live),
         |x| x.id.clone(),

@@ -276,7 +276,13 @@ impl TestApp {
         })
         .await
         .unwrap();
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Idle connections are dropped before the server's keep-alive (5 s) closes them, so a
+        // test that pauses (seeding, waiting) never sends on a connection the server is closing.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap();
         Self::serve(prepared, &cfg, backend, client, guard).await
     }
 
